@@ -1,0 +1,145 @@
+"""The project's own exceptions.
+
+Code below the API raises these; `glance.common.wsgi.HTTP_ERRORS` is the one
+table that turns them into HTTP statuses.
+"""
+
+
+class GlanceException(Exception):
+    """Base of every error the service reports to a client."""
+    message = 'An unknown exception occurred'
+
+    def __init__(self, message=None, **kwargs):
+        if message is None:
+            message = self.message % kwargs if kwargs else self.message
+        self.msg = message
+        super().__init__(self.msg)
+
+    def __str__(self):
+        return self.msg
+
+
+class BadRequest(GlanceException):
+    message = 'The request is invalid.'
+
+
+class Invalid(BadRequest):
+    message = 'Data supplied was not valid.'
+
+
+class InvalidSortKey(Invalid):
+    message = 'Sort key supplied was not valid.'
+
+
+class InvalidFilterRangeValue(Invalid):
+    message = 'Unable to filter using the specified range.'
+
+
+class NotAuthenticated(GlanceException):
+    message = 'You are not authenticated.'
+
+
+class Forbidden(GlanceException):
+    message = 'You are not authorized to complete this action.'
+
+
+class ReservedProperty(Forbidden):
+    message = "Attribute '%(property)s' is reserved."
+
+
+class ReadonlyProperty(Forbidden):
+    message = "Attribute '%(property)s' is read-only."
+
+
+class ProtectedImageDelete(Forbidden):
+    message = 'Image %(image_id)s is protected and cannot be deleted.'
+
+
+class NotFound(GlanceException):
+    message = 'An object with the specified identifier was not found.'
+
+
+class ImageNotFound(NotFound):
+    message = 'No image found with ID %(image_id)s'
+
+
+class MemberNotFound(NotFound):
+    message = 'Member not found.'
+
+
+class ImageDataNotFound(NotFound):
+    message = 'Image data not found.'
+
+
+class UnknownScheme(NotFound):
+    message = "Unknown scheme '%(scheme)s' found in URI"
+
+
+class Conflict(GlanceException):
+    message = 'The request conflicts with the current state of the resource.'
+
+
+class Duplicate(Conflict):
+    message = 'An object with the same identifier already exists.'
+
+
+class InvalidImageStatusTransition(Conflict):
+    message = 'Image status transition from %(cur)s to %(new)s is not allowed'
+
+
+class Gone(GlanceException):
+    message = 'The resource is no longer available.'
+
+
+class RequestEntityTooLarge(GlanceException):
+    message = 'The request is too large.'
+
+
+class ImageSizeLimitExceeded(RequestEntityTooLarge):
+    message = 'The provided image is too large.'
+
+
+class StorageQuotaFull(RequestEntityTooLarge):
+    message = ('The size of the data %(image_size)s will exceed the limit. '
+               '%(remaining)s bytes remaining.')
+
+
+class LimitExceeded(RequestEntityTooLarge):
+    message = 'The request returned a 413 Request Entity Too Large.'
+
+
+class UnsupportedMediaType(GlanceException):
+    message = 'The media type of the request is not supported.'
+
+
+class RangeNotSatisfiable(GlanceException):
+    message = 'The requested range is not satisfiable.'
+
+
+class StoreError(GlanceException):
+    """A store could not do what was asked of it (a server-side fault)."""
+    message = 'The image store failed.'
+
+
+class StoreAddDisabled(Forbidden):
+    message = 'Configuration for store failed. Adding images to this store is disabled.'
+
+
+class StoreDeleteNotSupported(StoreError):
+    message = 'Deleting images from this store is not supported.'
+
+
+class StorageFull(RequestEntityTooLarge):
+    message = 'There is not enough disk space on the image storage media.'
+
+
+class StorageWriteDenied(StoreError):
+    message = 'Permission to write image storage media denied.'
+
+
+class StoreUnavailable(StoreError):
+    message = 'The image store is unavailable.'
+
+
+class BadStoreConfiguration(StoreError):
+    message = 'Store %(store_name)s could not be configured correctly: %(reason)s'
