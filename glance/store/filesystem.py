@@ -1,0 +1,295 @@
+"""The filesystem store: one file per image in a local data directory.
+
+Locations look like file:///var/lib/glance/images/<image_id>.
+
+A write goes to a hidden temporary file in the data directory that is
+flushed and fsynced, then given its final name and the directory fsynced,
+so a crash or a failed upload never leaves a partial file under the name
+readers look for.
+"""
+import errno
+import os
+import secrets
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from glance.common import exception
+from glance.store import driver, location
+
+LOG = logging.getLogger(__name__)
+
+filesystem_opts = [
+    cfg.StrOpt('filesystem_store_datadir',
+               default='$state_path/images/',
+               help='Directory where the filesystem store keeps image '
+                    'files. It is created, with its parents, when missing.'),
+    cfg.IntOpt('filesystem_store_file_perm',
+               default=0, min=0,
+               help='Permissions of new image files, written as octal '
+                    'digits (for example 640). 0 keeps the permissions the '
+                    'process umask gives.'),
+    cfg.IntOpt('filesystem_store_chunk_size',
+               default=1024 * 1024, min=1,
+               help='Size in bytes of the chunks read from image files '
+                    'when serving image data.'),
+]
+
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+_WRITE_DENIED = (errno.EACCES, errno.EPERM, errno.EROFS)
+_NOT_FOUND = (FileNotFoundError, NotADirectoryError, IsADirectoryError)
+# What link() says on filesystems without hard links (FAT, some network
+# and FUSE filesystems).
+_NO_HARD_LINKS = (errno.EPERM, errno.EOPNOTSUPP, errno.ENOSYS, errno.EXDEV)
+
+
+class FileLocation(location.StoreLocation):
+    """file:///absolute/path; `path` is the file's absolute path."""
+
+    def parse_uri(self, uri):
+        if self.scheme != 'file':
+            raise exception.Invalid(f'Not a file location: {uri}')
+        path = uri[len('file://'):]
+        if not path.startswith('/'):
+            raise exception.Invalid(
+                f'A file location needs an absolute path (file:///...): {uri}')
+        if '\0' in path or '..' in path.split('/'):
+            raise exception.Invalid(f'Invalid file location: {uri}')
+        self.path = path
+
+
+def _raise_write_error(error):
+    """Re-raise an OSError met while writing as the project's exception."""
+    if error.errno in _DISK_FULL:
+        raise exception.StorageFull() from error
+    if error.errno in _WRITE_DENIED:
+        raise exception.StorageWriteDenied() from error
+    raise error
+
+
+def _remove_quietly(path):
+    """Best-effort removal of a file an error path leaves behind."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except OSError as error:
+        LOG.warning('Could not remove %s: %s', path, error)
+
+
+def _close_quietly(image_file):
+    # Only called when the write already failed: data still buffered is
+    # garbage, and an error from flushing it must not hide the first one.
+    try:
+        image_file.close()
+    except OSError:
+        pass
+
+
+def _read_chunks(image_file, length, chunk_size):
+    read = image_file.read
+    if length is None:
+        while chunk := read(chunk_size):
+            yield chunk
+        return
+    remaining = length
+    while remaining > 0:
+        chunk = read(min(chunk_size, remaining))
+        if not chunk:
+            return
+        remaining -= len(chunk)
+        yield chunk
+
+
+class Store(driver.Store):
+    NAME = 'file'
+    SCHEMES = ('file',)
+    LOCATION_CLASS = FileLocation
+
+    def configure(self):
+        store_conf = self.store_conf
+        if not store_conf.filesystem_store_datadir:
+            raise self.bad_configuration('filesystem_store_datadir is empty')
+        self.datadir = os.path.abspath(store_conf.filesystem_store_datadir)
+        try:
+            os.makedirs(self.datadir, exist_ok=True)
+        except FileExistsError:
+            raise self.bad_configuration(
+                f'the data directory {self.datadir} exists but is not a '
+                'directory')
+        except OSError as error:
+            raise self.bad_configuration(
+                f'cannot create the data directory {self.datadir}: '
+                f'{error.strerror}')
+        if not os.access(self.datadir, os.W_OK | os.X_OK):
+            raise self.bad_configuration(
+                f'the data directory {self.datadir} is not writable')
+        self.file_mode = self._file_mode(store_conf.filesystem_store_file_perm)
+        self.chunk_size = store_conf.filesystem_store_chunk_size
+
+    def _file_mode(self, perm):
+        if not perm:
+            return None
+        # Configuration files write the mode as they would for chmod (640),
+        # which oslo.config reads as a decimal number.
+        try:
+            mode = int(str(perm), 8)
+        except ValueError:
+            mode = None
+        if mode is None or mode > 0o777:
+            raise self.bad_configuration(
+                'filesystem_store_file_perm must be a permission in octal '
+                f'digits such as 640, not {perm}')
+        return mode
+
+    def _image_path(self, image_id):
+        # Image ids become file names: nothing that could escape the data
+        # directory or collide with the hidden temporary files.
+        if (not isinstance(image_id, str) or not image_id
+                or image_id.startswith('.') or '/' in image_id
+                or '\0' in image_id):
+            raise exception.Invalid(f'Invalid image id {image_id!r}')
+        return os.path.join(self.datadir, image_id)
+
+    # Reading
+
+    def get(self, location, offset=0, length=None, chunk_size=None):
+        try:
+            # Closed by the ChunkIterator, after this function returns.
+            image_file = open(location.path, 'rb', buffering=0)  # noqa: SIM115
+        except _NOT_FOUND:
+            raise exception.ImageDataNotFound()
+        try:
+            total_size = os.fstat(image_file.fileno()).st_size
+            if offset:
+                image_file.seek(offset)
+        except BaseException:
+            image_file.close()
+            raise
+        chunk_size = chunk_size or self.chunk_size
+        chunks = _read_chunks(image_file, length, chunk_size)
+        return driver.ChunkIterator(chunks, image_file.close), total_size
+
+    def get_size(self, location):
+        try:
+            return os.stat(location.path).st_size
+        except _NOT_FOUND:
+            raise exception.ImageDataNotFound()
+
+    # Writing
+
+    def add(self, image_id, data, size=None):
+        final_path = self._image_path(image_id)
+        if os.path.lexists(final_path):
+            raise self._duplicate(image_id)
+        self._check_free_space(size)
+
+        # Hidden and suffixed: no reader takes it for an image, and a crash
+        # leaves something recognisable to clean up.
+        temp_path = os.path.join(
+            self.datadir, f'.{image_id}.{secrets.token_hex(8)}.partial')
+        try:
+            # Mode 0o666 so the umask decides, unless file_perm says.
+            fd = os.open(temp_path,
+                         os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
+                         0o666)
+        except OSError as error:
+            _raise_write_error(error)
+        # Not a `with` block: closing flushes, and a flush error in the
+        # cleanup below must not replace the exception being handled.
+        image_file = open(fd, 'wb')  # noqa: SIM115
+        try:
+            # The hot path: nothing per chunk but the write itself.
+            write = image_file.write
+            for chunk in data:
+                try:
+                    write(chunk)
+                except OSError as error:
+                    _raise_write_error(error)
+            bytes_written = self._finish_file(image_file)
+            self._publish(image_id, temp_path, final_path)
+        except BaseException:
+            # Whatever failed (the disk, or the caller's iterator refusing
+            # more data), the exception goes up as it is.
+            _close_quietly(image_file)
+            _remove_quietly(temp_path)
+            raise
+        return 'file://' + final_path, bytes_written, {}
+
+    def _duplicate(self, image_id):
+        return exception.Duplicate(
+            f'Image data for {image_id} already exists in the filesystem '
+            'store')
+
+    def _check_free_space(self, size):
+        # Refuse up front what cannot fit instead of failing near the end.
+        if not size:
+            return
+        stats = os.statvfs(self.datadir)
+        if size > stats.f_bavail * stats.f_frsize:
+            raise exception.StorageFull()
+
+    def _finish_file(self, image_file):
+        """Make the written data durable and set its mode; returns its size."""
+        try:
+            image_file.flush()
+            os.fsync(image_file.fileno())
+            if self.file_mode is not None:
+                os.fchmod(image_file.fileno(), self.file_mode)
+            bytes_written = image_file.tell()
+            image_file.close()
+        except OSError as error:
+            _raise_write_error(error)
+        return bytes_written
+
+    def _publish(self, image_id, temp_path, final_path):
+        """Give the finished temporary file its final name."""
+        # link() fails if the name is taken, where rename() would silently
+        # replace data another upload of the same image id just stored.
+        try:
+            os.link(temp_path, final_path)
+        except FileExistsError:
+            raise self._duplicate(image_id)
+        except OSError as error:
+            if error.errno not in _NO_HARD_LINKS:
+                _raise_write_error(error)
+            self._rename_without_link(image_id, temp_path, final_path)
+        else:
+            _remove_quietly(temp_path)
+        try:
+            self._fsync_datadir()
+        except OSError as error:
+            # The new name may not survive a crash: the upload has failed.
+            _remove_quietly(final_path)
+            _raise_write_error(error)
+
+    def _rename_without_link(self, image_id, temp_path, final_path):
+        if os.path.lexists(final_path):
+            raise self._duplicate(image_id)
+        try:
+            os.rename(temp_path, final_path)
+        except OSError as error:
+            _raise_write_error(error)
+
+    def _fsync_datadir(self):
+        # Persists the directory entry of the renamed file.
+        dir_fd = os.open(self.datadir, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(dir_fd)
+        except OSError as error:
+            # Some filesystems cannot fsync a directory (EINVAL); there is
+            # nothing more to do on those.
+            if error.errno != errno.EINVAL:
+                raise
+        finally:
+            os.close(dir_fd)
+
+    # Deleting
+
+    def delete(self, location):
+        try:
+            os.unlink(location.path)
+        except _NOT_FOUND:
+            raise exception.ImageDataNotFound()
+        except OSError as error:
+            _raise_write_error(error)
