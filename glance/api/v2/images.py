@@ -1,0 +1,468 @@
+"""v2 images: list, create, show, update (JSON patch), delete."""
+import re
+import urllib.parse
+
+from oslo_config import cfg
+from oslo_utils import timeutils
+import webob.exc
+
+from glance.common import exception
+from glance.common import wsgi
+from glance.db import api as db_api
+from glance.images import rules
+from glance.images import service
+
+CONF = cfg.CONF
+
+paging_opts = [
+    cfg.IntOpt('limit_param_default', default=25, min=1,
+               help='Images in a page of a list when the client gives no '
+                    'limit.'),
+    cfg.IntOpt('api_limit_max', default=1000, min=1,
+               help='Most images in a page of a list, whatever limit the '
+                    'client asks for.'),
+]
+CONF.register_opts(paging_opts)
+
+PATCH_MEDIA_TYPES = {
+    'application/openstack-images-v2.0-json-patch': 4,
+    'application/openstack-images-v2.1-json-patch': 10,
+}
+PATCH_OPERATIONS = ('add', 'remove', 'replace')
+SORT_KEYS = ('name', 'status', 'container_format', 'disk_format', 'size',
+             'id', 'created_at', 'updated_at')
+# Query parameters that are not filters on images.
+LIST_PARAMS = frozenset(['limit', 'marker', 'member_status', 'tag', 'sort',
+                         'sort_key', 'sort_dir', 'visibility', 'deleted'])
+# Filters that take `in:a,b` lists; those that take `op:ISO8601 time`.
+LIST_FILTER_COLUMNS = ('name', 'id', 'status', 'container_format',
+                       'disk_format')
+TIME_FILTER_COLUMNS = ('created_at', 'updated_at')
+TIME_OPERATORS = ('gt', 'gte', 'lt', 'lte', 'neq', 'eq')
+INTEGER_COLUMNS = frozenset(['size', 'virtual_size', 'min_disk', 'min_ram'])
+BOOLEAN_FILTERS = ('os_hidden', 'protected')
+
+
+def _bad_request(message):
+    return webob.exc.HTTPBadRequest(explanation=message)
+
+
+# --- list query parsing -------------------------------------------------------
+
+def split_quoted_list(value):
+    """`a,"b, c",d` -> ['a', 'b, c', 'd'] (backslash escapes a quote)."""
+    items, current, quoted, after_quote = [], '', False, False
+    index = 0
+    while index < len(value):
+        char = value[index]
+        if quoted:
+            if char == '\\' and index + 1 < len(value):
+                current += value[index + 1]
+                index += 1
+            elif char == '"':
+                quoted, after_quote = False, True
+            else:
+                current += char
+        elif char == '"':
+            if current:
+                raise _bad_request(
+                    'Invalid filter value %s. There is no comma before '
+                    'opening quotation mark.' % value)
+            quoted = True
+        elif char == ',':
+            items.append(current)
+            current, after_quote = '', False
+        else:
+            if after_quote:
+                raise _bad_request(
+                    'Invalid filter value %s. There is no comma after '
+                    'closing quotation mark.' % value)
+            current += char
+        index += 1
+    if quoted:
+        raise _bad_request('Invalid filter value %s. The quote is not '
+                           'closed.' % value)
+    items.append(current)
+    return items
+
+
+def _split_operator(expression):
+    """'gte:2020-01-01T00:00:00Z' -> ('gte', '2020-...'); plain -> 'eq'."""
+    operator, separator, rest = expression.partition(':')
+    if not separator:
+        return 'eq', expression
+    try:
+        timeutils.parse_isotime(expression)
+        return 'eq', expression
+    except ValueError:
+        return operator, rest
+
+
+def _parse_time(name, value):
+    try:
+        return timeutils.normalize_time(timeutils.parse_isotime(value))
+    except ValueError:
+        raise _bad_request('Bad "%s" query filter format. Use ISO 8601 '
+                           'DateTime notation.' % name)
+
+
+def _integer(name, value):
+    try:
+        return int(value)
+    except ValueError:
+        raise _bad_request('Unable to filter on a range with a non-numeric '
+                           'value.' if name.endswith(('_min', '_max'))
+                           else 'Invalid value for %s: %s' % (name, value))
+
+
+def parse_filters(params):
+    """Column filters (column, op, value) and extra-property filters."""
+    filters, properties = [], {}
+    for name, value in params.items():
+        if name in LIST_PARAMS:
+            continue
+        if name == 'changes-since':
+            raise _bad_request('The "changes-since" filter is no longer '
+                               'available on v2.')
+        if name in BOOLEAN_FILTERS:
+            continue  # handled with their defaults below
+        column = name[:-4] if name.endswith(('_min', '_max')) else None
+        if column is not None and column in db_api.IMAGE_COLUMNS:
+            op = 'gte' if name.endswith('_min') else 'lte'
+            filters.append((column, op, _integer(name, value)))
+        elif name in TIME_FILTER_COLUMNS:
+            op, time_value = _split_operator(value)
+            if op not in TIME_OPERATORS:
+                raise _bad_request('Unable to filter on a unknown operator.')
+            filters.append((name, op, _parse_time(name, time_value)))
+        elif name in LIST_FILTER_COLUMNS:
+            op, list_value = _split_operator(value)
+            if op == 'in':
+                filters.append((name, 'in', split_quoted_list(list_value)))
+            elif op == 'eq':
+                filters.append((name, 'eq', list_value))
+            else:
+                raise _bad_request("Unable to filter by unknown operator "
+                                   "'%s'." % op)
+        elif name in db_api.IMAGE_COLUMNS and name not in (
+                'deleted', 'deleted_at', 'visibility'):
+            if name in INTEGER_COLUMNS:
+                value = _integer(name, value)
+            filters.append((name, 'eq', value))
+        else:
+            properties[name] = value
+    os_hidden = params.get('os_hidden', 'false').lower()
+    protected = params.get('protected')
+    for name, value in (('os_hidden', os_hidden), ('protected', protected)):
+        if value is None:
+            continue
+        if value not in ('true', 'false'):
+            raise _bad_request(
+                "Invalid value '%s' for '%s' filter. Valid values are 'true' "
+                "or 'false'." % (value, name))
+        filters.append((name, 'eq', value == 'true'))
+    return filters, properties
+
+
+def parse_sort(params):
+    """[(key, dir)] from `sort=k:dir,...` or `sort_key`/`sort_dir`."""
+    def key(value):
+        value = value.strip()
+        if value not in SORT_KEYS:
+            raise _bad_request('Invalid sort key: %s. It must be one of the '
+                               'following: %s.' % (value, ', '.join(SORT_KEYS)))
+        return value
+
+    def direction(value):
+        value = value.strip()
+        if value not in ('asc', 'desc'):
+            raise _bad_request('Invalid sort direction: %s' % value)
+        return value
+
+    if 'sort' in params:
+        if 'sort_key' in params or 'sort_dir' in params:
+            raise _bad_request('Old and new sorting syntax cannot be '
+                               'combined')
+        sort = []
+        for item in params['sort'].strip().split(','):
+            name, _, way = item.partition(':')
+            sort.append((key(name), direction(way or 'desc')))
+        return sort
+    keys = [key(k) for k in params.getall('sort_key')]
+    dirs = [direction(d) for d in params.getall('sort_dir')]
+    if len(dirs) > 1 and len(dirs) != len(keys):
+        raise _bad_request('Number of sort dirs does not match the number '
+                           'of sort keys')
+    keys = keys or ['created_at']
+    if len(dirs) <= 1:
+        dirs = (dirs or ['desc']) * len(keys)
+    return list(zip(keys, dirs))
+
+
+# --- request parsing ------------------------------------------------------------
+
+class RequestDeserializer(wsgi.Deserializer):
+
+    def __init__(self, schemas):
+        self.schemas = schemas
+
+    def _body(self, request):
+        if not request.has_body():
+            raise _bad_request('Body expected in request.')
+        return request.json_body_or_error()
+
+    def create(self, request):
+        body = self._body(request)
+        if isinstance(body, dict):
+            for name in rules.DISALLOWED_ON_CREATE:
+                if name in body:
+                    raise webob.exc.HTTPForbidden(
+                        explanation="Attribute '%s' is read-only." % name)
+        self.schemas.image.validate(body)
+        if 'locations' in body:
+            raise webob.exc.HTTPForbidden(
+                explanation="Attribute 'locations' is reserved.")
+        tags = body.pop('tags', [])
+        # The service computes these; a value sent on create is ignored.
+        body.pop('os_hash_algo', None)
+        body.pop('os_hash_value', None)
+        base = {k: body.pop(k) for k in list(body)
+                if k in rules.BASE_PROPERTIES}
+        for name in body:
+            if len(name) > 255:
+                raise _bad_request('Custom property should not be greater '
+                                   'than 255 characters.')
+        return {'base': base, 'extra_properties': body, 'tags': tags}
+
+    def update(self, request):
+        draft = PATCH_MEDIA_TYPES.get(request.content_type)
+        if draft is None:
+            allowed = ', '.join(sorted(PATCH_MEDIA_TYPES))
+            raise webob.exc.HTTPUnsupportedMediaType(
+                detail='Image PATCH expects Content-Type one of: %s'
+                       % allowed,
+                headers={'Accept-Patch': allowed})
+        body = self._body(request)
+        if not isinstance(body, list):
+            raise _bad_request('Request body must be a JSON array of '
+                               'operation objects.')
+        changes = []
+        for raw in body:
+            if not isinstance(raw, dict):
+                raise _bad_request('Operations must be JSON objects.')
+            changes.append(self._change(raw, draft))
+        return {'changes': changes}
+
+    def _change(self, raw, draft):
+        if draft == 10:
+            op = raw.get('op')
+            if op is None or op not in PATCH_OPERATIONS:
+                available = ', '.join(PATCH_OPERATIONS)
+                if op is None:
+                    raise _bad_request(
+                        'Unable to find `op` in JSON Schema change. It must '
+                        'be one of the following: %s.' % available)
+                raise _bad_request('Invalid operation: `%s`. It must be one '
+                                   'of the following: %s.' % (op, available))
+            if 'path' not in raw:
+                raise _bad_request("Unable to find 'path' in JSON Schema "
+                                   "change")
+            pointer = raw['path']
+        else:
+            ops = [k for k in PATCH_OPERATIONS if k in raw]
+            if len(ops) > 1:
+                raise _bad_request('Operation objects must contain only one '
+                                   'member named "add", "remove", or '
+                                   '"replace".')
+            if not ops:
+                raise _bad_request('Operation objects must contain exactly '
+                                   'one member named "add", "remove", or '
+                                   '"replace".')
+            op = ops[0]
+            pointer = raw[op]
+        path = self._decode_pointer(pointer)
+        depth = {'add': 2, 'remove': 2, 'replace': 1}[op] \
+            if path[0] == 'locations' else 1
+        if len(path) != depth:
+            raise _bad_request("Invalid JSON pointer for this resource: "
+                               "'/%s'" % '/'.join(path))
+        change = {'op': op, 'name': path[0], 'strict_add': draft == 4}
+        if op != 'remove':
+            if 'value' not in raw:
+                raise _bad_request('Operation "%s" requires a member named '
+                                   '"value".' % op)
+            change['value'] = raw['value']
+        self._check_change(change)
+        return change
+
+    @staticmethod
+    def _decode_pointer(pointer):
+        if not isinstance(pointer, str) or not pointer.startswith('/'):
+            raise _bad_request('Pointer `%s` does not start with "/".'
+                               % pointer)
+        if re.search(r'/\s*?/', pointer[1:]):
+            raise _bad_request('Pointer `%s` contains adjacent "/".'
+                               % pointer)
+        if len(pointer) > 1 and pointer.endswith('/'):
+            raise _bad_request('Pointer `%s` end with "/".' % pointer)
+        if pointer[1:].strip() == '/':
+            raise _bad_request('Pointer `%s` does not contains valid token.'
+                               % pointer)
+        if re.search('~[^01]', pointer) or pointer.endswith('~'):
+            raise _bad_request('Pointer `%s` contains "~" not part of a '
+                               'recognized escape sequence.' % pointer)
+        return [part.replace('~1', '/').replace('~0', '~').strip()
+                for part in pointer.lstrip('/').split('/')]
+
+    def _check_change(self, change):
+        name = change['name']
+        if name in rules.READONLY_PROPERTIES:
+            raise webob.exc.HTTPForbidden(
+                explanation="Attribute '%s' is read-only." % name)
+        try:
+            rules.check_property_name(name)
+        except exception.ReservedProperty as error:
+            raise webob.exc.HTTPForbidden(explanation=str(error))
+        if change['op'] == 'remove' or name == 'locations':
+            return
+        self.schemas.image.validate({name: change['value']})
+
+    def index(self, request):
+        params = request.params
+        member_status = params.get('member_status', 'accepted')
+        if member_status not in ('pending', 'accepted', 'rejected', 'all'):
+            raise _bad_request('Invalid status: %s' % member_status)
+        visibility = params.get('visibility') or None
+        if visibility and visibility not in ('community', 'public',
+                                             'private', 'shared', 'all'):
+            raise _bad_request('Invalid visibility value: %s' % visibility)
+        limit = params.get('limit')
+        if limit is not None:
+            try:
+                limit = int(limit)
+            except ValueError:
+                raise _bad_request('limit param must be an integer')
+            if limit < 0:
+                raise _bad_request('limit param must be positive')
+        filters, properties = parse_filters(params)
+        return {
+            'filters': filters,
+            'properties': properties,
+            'tags': [t.strip() for t in params.getall('tag')],
+            'visibility': visibility,
+            'member_status': member_status,
+            'marker': params.get('marker'),
+            'limit': limit,
+            'sort': parse_sort(params),
+        }
+
+
+# --- the controller -------------------------------------------------------------
+
+class ImagesController:
+
+    def index(self, request, filters, properties, tags, visibility,
+              member_status, marker, limit, sort):
+        if limit is None:
+            limit = CONF.limit_param_default
+        limit = min(CONF.api_limit_max, limit)
+        try:
+            images, next_marker = service.list_images(
+                request.context, filters=filters, properties=properties,
+                tags=tags, visibility=visibility,
+                member_status=member_status, marker=marker, limit=limit,
+                sort=sort)
+        except exception.NotFound as error:
+            raise _bad_request(str(error))
+        return {'images': images, 'next_marker': next_marker}
+
+    def create(self, request, base, extra_properties, tags):
+        return service.create(request.context, base, extra_properties, tags)
+
+    def show(self, request, image_id):
+        return service.get(request.context, image_id)
+
+    def update(self, request, image_id, changes):
+        return service.update(request.context, image_id, changes)
+
+    def delete(self, request, image_id):
+        try:
+            service.delete(request.context, image_id)
+        except exception.ImageNotFound:
+            raise webob.exc.HTTPNotFound(
+                explanation='Failed to find image %s to delete' % image_id)
+
+
+# --- responses ----------------------------------------------------------------
+
+def format_time(value):
+    return value.strftime('%Y-%m-%dT%H:%M:%SZ') if value else None
+
+
+def image_view(image):
+    """The JSON form of an image, in upstream's key order."""
+    view = dict(image['properties'])
+    view.update({
+        'name': image['name'],
+        'disk_format': image['disk_format'],
+        'container_format': image['container_format'],
+        'visibility': image['visibility'],
+        'size': image['size'],
+        'virtual_size': image['virtual_size'],
+        'status': image['status'],
+        'checksum': image['checksum'],
+        'protected': bool(image['protected']),
+        'min_ram': image['min_ram'],
+        'min_disk': image['min_disk'],
+        'owner': image['owner'],
+        'os_hidden': bool(image['os_hidden']),
+        'os_hash_algo': image['os_hash_algo'],
+        'os_hash_value': image['os_hash_value'],
+        'id': image['id'],
+        'created_at': format_time(image['created_at']),
+        'updated_at': format_time(image['updated_at']),
+        'tags': list(image['tags']),
+    })
+    locations = image.get('locations') or []
+    if CONF.show_image_direct_url and locations:
+        view['direct_url'] = locations[0]['url']
+    if CONF.show_multiple_locations:
+        view['locations'] = [{'url': loc['url'], 'metadata': loc['metadata']}
+                             for loc in locations]
+    view['self'] = '/v2/images/%s' % image['id']
+    view['file'] = '/v2/images/%s/file' % image['id']
+    view['schema'] = '/v2/schemas/image'
+    return view
+
+
+class ResponseSerializer(wsgi.Serializer):
+
+    def create(self, response, image):
+        wsgi.json_response(response, image_view(image), status=201)
+        response.location = '/v2/images/%s' % image['id']
+
+    def show(self, response, image):
+        wsgi.json_response(response, image_view(image))
+
+    update = show
+
+    def delete(self, response, result):
+        response.status_int = 204
+
+    def index(self, response, result):
+        params = [(k, v) for k, v in response.request.params.items()
+                  if k != 'marker']
+        body = {'images': [image_view(i) for i in result['images']],
+                'first': '/v2/images',
+                'schema': '/v2/schemas/images'}
+        if params:
+            body['first'] += '?' + urllib.parse.urlencode(params)
+        if result['next_marker']:
+            body['next'] = '/v2/images?' + urllib.parse.urlencode(
+                params + [('marker', result['next_marker'])])
+        wsgi.json_response(response, body)
+
+
+def create_resource(schemas):
+    return wsgi.Resource(ImagesController(), RequestDeserializer(schemas),
+                         ResponseSerializer())

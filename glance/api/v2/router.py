@@ -1,0 +1,77 @@
+"""Routes of the Image API v2."""
+from glance.api.v2 import image_actions
+from glance.api.v2 import image_data
+from glance.api.v2 import image_members
+from glance.api.v2 import image_tags
+from glance.api.v2 import images
+from glance.api.v2 import schemas
+from glance.common import wsgi
+import glance.db
+
+
+class SchemasController:
+
+    def __init__(self, schemas):
+        self.schemas = schemas
+
+    def image(self, request):
+        return self.schemas.image.document()
+
+    def images(self, request):
+        return self.schemas.images.document()
+
+    def member(self, request):
+        return self.schemas.member.document()
+
+    def members(self, request):
+        return self.schemas.members.document()
+
+
+class API(wsgi.Router):
+    """The /v2 application."""
+
+    def __init__(self, mapper):
+        glance.db.ensure_schema()
+        all_schemas = schemas.Schemas()
+        connect = self.connect_methods
+        mapper.redirect('', '/')
+
+        schemas_resource = wsgi.Resource(SchemasController(all_schemas))
+        for name in ('image', 'images', 'member', 'members'):
+            connect(mapper, '/schemas/' + name, schemas_resource,
+                    {'GET': name}, body_reject=[name])
+
+        images_resource = images.create_resource(all_schemas)
+        connect(mapper, '/images', images_resource,
+                {'GET': 'index', 'POST': 'create'})
+        connect(mapper, '/images/{image_id}', images_resource,
+                {'GET': 'show', 'PATCH': 'update', 'DELETE': 'delete'},
+                body_reject=['show', 'delete'])
+
+        data_resource = image_data.create_resource()
+        connect(mapper, '/images/{image_id}/file', data_resource,
+                {'GET': 'download', 'PUT': 'upload'},
+                body_reject=['download'])
+
+        actions_resource = image_actions.create_resource()
+        for action in ('deactivate', 'reactivate'):
+            connect(mapper, '/images/{image_id}/actions/' + action,
+                    actions_resource, {'POST': action}, body_reject=[action])
+
+        tags_resource = image_tags.create_resource()
+        connect(mapper, '/images/{image_id}/tags/{tag_value}', tags_resource,
+                {'PUT': 'update', 'DELETE': 'delete'},
+                body_reject=['update', 'delete'])
+
+        members_resource = image_members.create_resource()
+        connect(mapper, '/images/{image_id}/members', members_resource,
+                {'GET': 'index', 'POST': 'create'})
+        connect(mapper, '/images/{image_id}/members/{member_id}',
+                members_resource,
+                {'GET': 'show', 'PUT': 'update', 'DELETE': 'delete'})
+
+        super().__init__(mapper)
+
+    @classmethod
+    def factory(cls, global_conf, **local_conf):
+        return cls(wsgi.APIMapper())

@@ -1,0 +1,102 @@
+"""The versions document and the application that answers with it.
+
+Minor versions of the Image API name what each one added; a version is
+advertised only when the features it added are served here.
+"""
+import json
+
+from oslo_config import cfg
+import webob
+import webob.dec
+
+CONF = cfg.CONF
+
+versions_opts = [
+    cfg.StrOpt('public_endpoint',
+               help='The URL clients reach this service by, used in the '
+                    'versions document (for example the address of a load '
+                    'balancer or proxy). Default: the URL of the request.'),
+    cfg.BoolOpt('enable_v1_api', default=False,
+                help='Serve the classic Image API v1 under /v1.'),
+    cfg.BoolOpt('enable_v2_api', default=True,
+                help='Serve the Image API v2 under /v2.'),
+]
+CONF.register_opts(versions_opts)
+
+# What each v2 minor version added, as named features. Upstream lists its
+# versions in this order (not sorted) for a single store without cache.
+V2_VERSIONS = [
+    ('2.15', {'stores-detail'}),
+    ('2.9', {'multistore'}),
+    ('2.17', {'locations-api'}),
+    ('2.7', {'hidden', 'multihash'}),
+    ('2.6', {'import'}),
+    ('2.5', {'community-visibility'}),
+    ('2.4', {'locations'}),
+    ('2.3', {'deactivate'}),
+    ('2.2', {'property-protection', 'tasks', 'metadefs'}),
+    ('2.1', {'members'}),
+    ('2.0', {'images'}),
+]
+V1_VERSIONS = ['1.1', '1.0']
+
+# The features of the Image API this service has.
+FEATURES = frozenset(['images', 'members', 'deactivate',
+                      'community-visibility', 'hidden', 'multihash'])
+
+
+def v2_versions():
+    """The advertised v2 versions (in upstream's order) and the current one."""
+    listed = [version for version, needs in V2_VERSIONS if needs <= FEATURES]
+    current = max(listed, key=lambda v: tuple(int(p) for p in v.split('.')))
+    return listed, current
+
+
+def accepted_versions():
+    """{'v2.7': 2, 'v2': 2, ...}: URL prefixes and media-type versions
+    that select an API."""
+    accepted = {}
+    if CONF.enable_v2_api:
+        accepted['v2'] = 2
+        accepted.update(('v' + v, 2) for v in v2_versions()[0])
+    if CONF.enable_v1_api:
+        accepted['v1'] = 1
+        accepted.update(('v' + v, 1) for v in V1_VERSIONS)
+    return accepted
+
+
+def versions_document(request_url):
+    base = (CONF.public_endpoint or request_url).rstrip('/') + '/'
+
+    def entry(version, major, status):
+        return {'id': 'v' + version, 'status': status,
+                'links': [{'rel': 'self', 'href': '%sv%d/' % (base, major)}]}
+
+    versions = []
+    if CONF.enable_v2_api:
+        listed, current = v2_versions()
+        versions += [entry(v, 2, 'CURRENT' if v == current else 'SUPPORTED')
+                     for v in listed]
+    if CONF.enable_v1_api:
+        versions += [entry(v, 1, 'SUPPORTED') for v in V1_VERSIONS]
+    return {'versions': versions}
+
+
+def versions_response(request, explicit=False):
+    """200 for GET /versions, 300 Multiple Choices anywhere else."""
+    response = webob.Response(request=request,
+                              status=200 if explicit else 300,
+                              content_type='application/json',
+                              charset=None)
+    response.body = json.dumps(
+        versions_document(request.application_url)).encode('utf-8')
+    return response
+
+
+@webob.dec.wsgify
+def versions_app(request):
+    return versions_response(request)
+
+
+def app_factory(global_conf, **local_conf):
+    return versions_app

@@ -1,0 +1,41 @@
+"""The request context: who is asking, built by the context filters."""
+from oslo_context import context
+
+
+class RequestContext(context.RequestContext):
+    """oslo.context's context plus what the image rules need.
+
+    `owner` is the project that owns what this request creates; `is_admin`
+    follows the `context_is_admin` policy rule unless given.
+    """
+
+    def __init__(self, service_catalog=None, **kwargs):
+        is_admin = kwargs.pop('is_admin', None)
+        kwargs['roles'] = [role.lower() for role in kwargs.get('roles') or []]
+        super().__init__(**kwargs)
+        self.service_catalog = service_catalog
+        self._policy_values = None
+        if is_admin is None:
+            from glance.common import policy
+            is_admin = policy.check_is_admin(self)
+        self.is_admin = is_admin
+
+    @property
+    def owner(self):
+        return self.project_id
+
+    def to_policy_values(self):
+        # Computed once: policy checks run per image in a list.
+        if self._policy_values is None:
+            self._policy_values = super().to_policy_values()
+        return self._policy_values
+
+    def to_dict(self):
+        values = super().to_dict()
+        values['service_catalog'] = self.service_catalog
+        return values
+
+
+def get_admin_context():
+    """The context of the service itself (and of the no-auth flavor)."""
+    return RequestContext(roles=['admin'], is_admin=True)

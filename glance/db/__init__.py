@@ -1,0 +1,174 @@
+"""Database engine and transactions.
+
+One engine per process (worker processes are forked after start-up, and a
+connection must never cross a fork). `reading()` and `writing()` open a
+transaction. On SQLite, writers take the database write lock up front
+(BEGIN IMMEDIATE) and queue on the busy timeout, and within one process only
+one green thread writes at a time, so concurrent workers never fail with
+"database is locked".
+"""
+import contextlib
+import fcntl
+import os
+import threading
+
+from oslo_config import cfg
+import sqlalchemy
+from sqlalchemy import event
+from sqlalchemy import orm
+
+CONF = cfg.CONF
+
+database_opts = [
+    cfg.StrOpt('connection', secret=True,
+               default='sqlite:///$state_path/glance.sqlite',
+               help='SQLAlchemy URL of the database, for example '
+                    'postgresql+psycopg2://glance:pw@db/glance or '
+                    'mysql+pymysql://glance:pw@db/glance. The default is an '
+                    'SQLite file under state_path, whose schema is created '
+                    'and upgraded at start-up; other databases are prepared '
+                    'with "glance-manage db sync".'),
+    cfg.IntOpt('max_pool_size', default=10, min=1,
+               help='Connections kept open per worker process (server '
+                    'databases only).'),
+    cfg.IntOpt('max_overflow', default=20, min=0,
+               help='Connections a worker may open beyond max_pool_size '
+                    'under load (server databases only).'),
+    cfg.IntOpt('connection_recycle_time', default=3600,
+               help='Seconds after which a pooled connection is replaced, '
+                    'so that servers closing idle connections do no harm.'),
+    cfg.IntOpt('sqlite_busy_timeout', default=60, min=1,
+               help='Seconds an SQLite writer waits for the write lock held '
+                    'by another process before giving up.'),
+    cfg.StrOpt('sqlite_synchronous', default='NORMAL',
+               choices=['OFF', 'NORMAL', 'FULL'],
+               help='SQLite "synchronous" setting. NORMAL with the '
+                    'write-ahead log never corrupts the database; FULL also '
+                    'survives a power loss right after a commit.'),
+]
+CONF.register_opts(database_opts, group='database')
+
+_engine = None
+_engine_pid = None
+_sessionmaker = None
+_write_sessionmaker = None
+# One writer per process on SQLite (see the module docstring).
+_sqlite_write_lock = threading.Lock()
+
+
+def _sqlite_engine(url):
+    engine = sqlalchemy.create_engine(
+        url, connect_args={'timeout': CONF.database.sqlite_busy_timeout,
+                           'check_same_thread': False})
+
+    @event.listens_for(engine, 'connect')
+    def _configure(dbapi_connection, record):
+        # Let SQLAlchemy's "begin" event below emit BEGIN itself.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute('PRAGMA journal_mode=WAL')
+        cursor.execute('PRAGMA synchronous=%s'
+                       % CONF.database.sqlite_synchronous)
+        cursor.execute('PRAGMA foreign_keys=ON')
+        cursor.close()
+
+    @event.listens_for(engine, 'begin')
+    def _begin(connection):
+        if connection.get_execution_options().get('sqlite_write'):
+            connection.exec_driver_sql('BEGIN IMMEDIATE')
+        else:
+            connection.exec_driver_sql('BEGIN')
+
+    return engine
+
+
+def _create_engine():
+    url = sqlalchemy.engine.make_url(CONF.database.connection)
+    if url.get_backend_name() == 'sqlite':
+        if url.database:
+            os.makedirs(os.path.dirname(os.path.abspath(url.database)),
+                        exist_ok=True)
+        return _sqlite_engine(url)
+    return sqlalchemy.create_engine(
+        url, pool_size=CONF.database.max_pool_size,
+        max_overflow=CONF.database.max_overflow,
+        pool_recycle=CONF.database.connection_recycle_time,
+        pool_pre_ping=True)
+
+
+def get_engine():
+    """This process's engine (a forked worker builds its own)."""
+    global _engine, _engine_pid, _sessionmaker, _write_sessionmaker
+    if _engine is None or _engine_pid != os.getpid():
+        if _engine is not None:
+            # Inherited across fork: drop the parent's pool without
+            # closing connections the parent still uses.
+            _engine.dispose(close=False)
+        _engine = _create_engine()
+        _engine_pid = os.getpid()
+        _sessionmaker = orm.sessionmaker(bind=_engine, expire_on_commit=False)
+        _write_sessionmaker = orm.sessionmaker(
+            bind=_engine.execution_options(sqlite_write=True),
+            expire_on_commit=False)
+    return _engine
+
+
+def reset():
+    """Forget the engine (configuration changed, or tests)."""
+    global _engine, _engine_pid
+    if _engine is not None and _engine_pid == os.getpid():
+        _engine.dispose()
+    _engine = None
+    _engine_pid = None
+
+
+def is_sqlite():
+    return get_engine().dialect.name == 'sqlite'
+
+
+@contextlib.contextmanager
+def reading():
+    """A read transaction."""
+    get_engine()
+    with _sessionmaker() as session:
+        with session.begin():
+            yield session
+
+
+@contextlib.contextmanager
+def writing():
+    """A write transaction, committed on success, rolled back on error."""
+    engine = get_engine()
+    if engine.dialect.name != 'sqlite':
+        with _sessionmaker() as session:
+            with session.begin():
+                yield session
+        return
+    with _sqlite_write_lock:
+        with _write_sessionmaker() as session:
+            with session.begin():
+                yield session
+
+
+def ensure_schema():
+    """Create or upgrade the schema of an SQLite database at start-up.
+
+    Several processes or nodes may start together on one file: a lock file
+    beside the database lets one of them migrate while the others wait.
+    """
+    engine = get_engine()
+    if engine.dialect.name != 'sqlite' or not engine.url.database:
+        return
+    from glance.db import migration
+    lock_path = os.path.abspath(engine.url.database) + '.migrate-lock'
+    with open(lock_path, 'a') as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            if migration.current_version() != migration.head_version():
+                migration.upgrade('head')
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def list_opts():
+    return [('database', database_opts)]

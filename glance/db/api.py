@@ -1,0 +1,399 @@
+"""Queries on the image tables.
+
+Every function takes the session of a transaction opened with
+`glance.db.reading()` or `glance.db.writing()` and deals in plain dicts:
+an image is its column values plus `properties` (a dict) and `tags` (a
+list).
+"""
+import datetime
+import json
+
+import sqlalchemy as sa
+
+from glance.common import exception
+from glance.db import models
+
+images = models.Image.__table__
+properties = models.ImageProperty.__table__
+tags = models.ImageTag.__table__
+members = models.ImageMember.__table__
+locations = models.ImageLocation.__table__
+
+IMAGE_COLUMNS = tuple(c.name for c in images.columns)
+# Columns that may hold NULL and so need care when sorting and paging.
+NULLABLE_SORT_KEYS = frozenset(['name', 'size', 'disk_format',
+                                'container_format', 'updated_at'])
+
+
+def utcnow():
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+# --- reading images -------------------------------------------------------
+
+def _attach_children(session, rows):
+    """Turn image rows into dicts with their properties and tags."""
+    result = [dict(row._mapping) for row in rows]
+    if not result:
+        return result
+    by_id = {}
+    for image in result:
+        image['properties'] = {}
+        image['tags'] = []
+        by_id[image['id']] = image
+    ids = list(by_id)
+    for image_id, name, value in session.execute(
+            sa.select(properties.c.image_id, properties.c.name,
+                      properties.c.value)
+            .where(properties.c.image_id.in_(ids))):
+        by_id[image_id]['properties'][name] = value
+    for image_id, value in session.execute(
+            sa.select(tags.c.image_id, tags.c.value)
+            .where(tags.c.image_id.in_(ids)).order_by(tags.c.id)):
+        by_id[image_id]['tags'].append(value)
+    return result
+
+
+def image_get(session, image_id, include_deleted=False, for_update=False):
+    """One image by id; ImageNotFound if it does not exist (or is deleted)."""
+    query = sa.select(images).where(images.c.id == image_id)
+    if not include_deleted:
+        query = query.where(images.c.deleted == sa.false())
+    if for_update:
+        query = query.with_for_update()
+    found = _attach_children(session, session.execute(query).all())
+    if not found:
+        raise exception.ImageNotFound(image_id=image_id)
+    return found[0]
+
+
+def image_id_exists(session, image_id):
+    """True if the id was ever used, deleted images included."""
+    return session.execute(sa.select(images.c.id).where(
+        images.c.id == image_id)).first() is not None
+
+
+def visible_to(project_id, is_admin, member_status='accepted'):
+    """The condition on `images` for what a project may see.
+
+    Admins see everything; others see public and community images, their
+    own, and shared images whose membership for them has `member_status`
+    ('all' for any).
+    """
+    if is_admin:
+        return sa.true()
+    shown = [images.c.visibility.in_(['public', 'community'])]
+    if project_id is not None:
+        membership = sa.select(members.c.id).where(
+            members.c.image_id == images.c.id,
+            members.c.member == project_id)
+        if member_status != 'all':
+            membership = membership.where(members.c.status == member_status)
+        shown += [images.c.owner == project_id,
+                  sa.and_(images.c.visibility == 'shared',
+                          membership.exists())]
+    return sa.or_(*shown)
+
+
+def _compare(column, op, value):
+    if op == 'in':
+        return column.in_(value)
+    return {
+        'eq': column.__eq__, 'neq': column.__ne__,
+        'gt': column.__gt__, 'gte': column.__ge__,
+        'lt': column.__lt__, 'lte': column.__le__,
+    }[op](value)
+
+
+def _order_by(column, direction, dialect):
+    ordered = column.asc() if direction == 'asc' else column.desc()
+    # NULL sorts as the smallest value everywhere (as SQLite and MySQL
+    # do); PostgreSQL has to be told.
+    if dialect == 'postgresql' and column.name in NULLABLE_SORT_KEYS:
+        ordered = ordered.nulls_first() if direction == 'asc' \
+            else ordered.nulls_last()
+    return ordered
+
+
+def _after(column, direction, value):
+    """Rows strictly after `value` in this column's order (NULL smallest)."""
+    if direction == 'asc':
+        if value is None:
+            return column.is_not(None)
+        return column > value
+    if value is None:
+        return sa.false()
+    return sa.or_(column < value, column.is_(None))
+
+
+def _same(column, value):
+    return column.is_(None) if value is None else column == value
+
+
+def _after_marker(sort, marker):
+    """Keyset paging: rows after the marker image in the `sort` order."""
+    alternatives = []
+    for position, (key, direction) in enumerate(sort):
+        equal_before = [_same(images.c[k], marker[k])
+                        for k, _ in sort[:position]]
+        alternatives.append(sa.and_(
+            *equal_before, _after(images.c[key], direction, marker[key])))
+    return sa.or_(*alternatives)
+
+
+def image_list(session, project_id, is_admin, filters=(), properties_eq=None,
+               tags_all=(), visibility=None, member_status='accepted',
+               include_deleted=False, marker=None, limit=None, sort=()):
+    """A page of the images a project may see.
+
+    filters: (column, op, value) triples, op one of eq neq gt gte lt lte in.
+    properties_eq: {name: value} on extra properties; tags_all: every tag.
+    visibility: one visibility, 'all', or None for the default listing
+    (community images only when owned). sort: (key, 'asc'|'desc') pairs,
+    completed with created_at and id so that pages are stable. marker:
+    the id of the image after which the page starts (BadRequest if the
+    project cannot see it).
+    """
+    conditions = [visible_to(project_id, is_admin, member_status)]
+    if not include_deleted:
+        conditions += [images.c.deleted == sa.false(),
+                       images.c.status != 'killed']
+    if visibility is not None:
+        if visibility != 'all':
+            conditions.append(images.c.visibility == visibility)
+    elif project_id is None:
+        conditions.append(images.c.visibility != 'community')
+    else:
+        conditions.append(sa.or_(images.c.owner == project_id,
+                                 images.c.visibility != 'community'))
+    for column, op, value in filters:
+        conditions.append(_compare(images.c[column], op, value))
+    for name, value in (properties_eq or {}).items():
+        conditions.append(sa.select(properties.c.id).where(
+            properties.c.image_id == images.c.id,
+            properties.c.name == name,
+            properties.c.value == value).exists())
+    for tag in tags_all:
+        conditions.append(sa.select(tags.c.id).where(
+            tags.c.image_id == images.c.id, tags.c.value == tag).exists())
+
+    sort = list(sort) or [('created_at', 'desc')]
+    default_direction = sort[0][1]
+    for key in ('created_at', 'id'):
+        if key not in [k for k, _ in sort]:
+            sort.append((key, default_direction))
+
+    if marker is not None:
+        marker_row = session.execute(
+            sa.select(images).where(
+                images.c.id == marker,
+                visible_to(project_id, is_admin, 'all'))).first()
+        if marker_row is None:
+            raise exception.BadRequest('marker not found')
+        conditions.append(_after_marker(sort, marker_row._mapping))
+
+    dialect = session.get_bind().dialect.name
+    query = sa.select(images).where(*conditions).order_by(
+        *[_order_by(images.c[key], direction, dialect)
+          for key, direction in sort])
+    if limit is not None:
+        query = query.limit(limit)
+    return _attach_children(session, session.execute(query).all())
+
+
+def owner_storage_usage(session, owner, exclude_image_id=None):
+    """Bytes held by an owner's live images (for user_storage_quota)."""
+    query = sa.select(sa.func.coalesce(sa.func.sum(images.c.size), 0)).where(
+        images.c.owner == owner, images.c.deleted == sa.false(),
+        images.c.status.not_in(['killed', 'deleted', 'pending_delete']))
+    if exclude_image_id is not None:
+        query = query.where(images.c.id != exclude_image_id)
+    return int(session.execute(query).scalar())
+
+
+# --- writing images ---------------------------------------------------------
+
+def image_create(session, values, image_properties=None, image_tags=()):
+    """Insert an image; Duplicate if its id was ever used."""
+    if image_id_exists(session, values['id']):
+        raise exception.Duplicate(
+            'Image with identifier %s already exists!' % values['id'])
+    now = utcnow()
+    row = {'created_at': now, 'updated_at': now, 'deleted': False,
+           'deleted_at': None}
+    row.update(values)
+    session.execute(images.insert().values(**row))
+    _insert_properties(session, values['id'], image_properties or {})
+    if image_tags:
+        session.execute(tags.insert(), [
+            {'image_id': values['id'], 'value': tag} for tag in image_tags])
+    return image_get(session, values['id'])
+
+
+def _insert_properties(session, image_id, new_properties):
+    if new_properties:
+        session.execute(properties.insert(), [
+            {'image_id': image_id, 'name': name, 'value': value}
+            for name, value in new_properties.items()])
+
+
+def image_update(session, image_id, values=None, set_properties=None,
+                 delete_properties=(), replace_tags=None,
+                 expected_status=None, touch=True):
+    """Change an image in place.
+
+    expected_status: a status or a collection of statuses the image must
+    be in for the change to happen (Conflict otherwise), so that two
+    concurrent requests cannot both move an image on.
+    """
+    values = dict(values or {})
+    if touch:
+        values.setdefault('updated_at', utcnow())
+    query = images.update().where(images.c.id == image_id,
+                                  images.c.deleted == sa.false())
+    if expected_status is not None:
+        statuses = [expected_status] if isinstance(expected_status, str) \
+            else list(expected_status)
+        query = query.where(images.c.status.in_(statuses))
+    if values:
+        result = session.execute(query.values(**values))
+        if result.rowcount == 0:
+            current = image_get(session, image_id)  # ImageNotFound if gone
+            raise exception.Conflict(
+                'Image status transition from %s to %s is not allowed' % (
+                    current['status'], values.get('status', 'changed')))
+    if delete_properties:
+        session.execute(properties.delete().where(
+            properties.c.image_id == image_id,
+            properties.c.name.in_(list(delete_properties))))
+    if set_properties:
+        existing = set(session.execute(
+            sa.select(properties.c.name).where(
+                properties.c.image_id == image_id,
+                properties.c.name.in_(list(set_properties)))).scalars())
+        for name in existing:
+            session.execute(properties.update().where(
+                properties.c.image_id == image_id,
+                properties.c.name == name).values(
+                    value=set_properties[name]))
+        _insert_properties(session, image_id, {
+            k: v for k, v in set_properties.items() if k not in existing})
+    if replace_tags is not None:
+        session.execute(tags.delete().where(tags.c.image_id == image_id))
+        if replace_tags:
+            session.execute(tags.insert(), [
+                {'image_id': image_id, 'value': tag} for tag in replace_tags])
+    return image_get(session, image_id)
+
+
+def image_soft_delete(session, image_id):
+    now = utcnow()
+    session.execute(images.update().where(images.c.id == image_id).values(
+        status='deleted', deleted=True, deleted_at=now, updated_at=now))
+    session.execute(locations.delete().where(
+        locations.c.image_id == image_id))
+    session.execute(members.delete().where(members.c.image_id == image_id))
+
+
+# --- tags -------------------------------------------------------------------
+
+def tag_add(session, image_id, tag):
+    """Add a tag (no-op if present); returns the image's tag count."""
+    present = session.execute(sa.select(tags.c.id).where(
+        tags.c.image_id == image_id, tags.c.value == tag)).first()
+    if present is None:
+        session.execute(tags.insert().values(image_id=image_id, value=tag))
+    return tag_count(session, image_id)
+
+
+def tag_count(session, image_id):
+    return session.execute(sa.select(sa.func.count()).where(
+        tags.c.image_id == image_id)).scalar()
+
+
+def tag_delete(session, image_id, tag):
+    result = session.execute(tags.delete().where(
+        tags.c.image_id == image_id, tags.c.value == tag))
+    if result.rowcount == 0:
+        raise exception.NotFound('Tag %s not found' % tag)
+
+
+# --- members ----------------------------------------------------------------
+
+def _member_dict(row):
+    return dict(row._mapping)
+
+
+def member_list(session, image_id, member=None):
+    query = sa.select(members).where(members.c.image_id == image_id)
+    if member is not None:
+        query = query.where(members.c.member == member)
+    return [_member_dict(row) for row in
+            session.execute(query.order_by(members.c.id))]
+
+
+def member_get(session, image_id, member):
+    found = member_list(session, image_id, member)
+    if not found:
+        raise exception.MemberNotFound()
+    return found[0]
+
+
+def member_count(session, image_id):
+    return session.execute(sa.select(sa.func.count()).where(
+        members.c.image_id == image_id)).scalar()
+
+
+def member_create(session, image_id, member, status='pending',
+                  can_share=False):
+    now = utcnow()
+    session.execute(members.insert().values(
+        image_id=image_id, member=member, status=status,
+        can_share=can_share, created_at=now, updated_at=now))
+    return member_get(session, image_id, member)
+
+
+def member_update(session, image_id, member, **values):
+    values['updated_at'] = utcnow()
+    session.execute(members.update().where(
+        members.c.image_id == image_id,
+        members.c.member == member).values(**values))
+    return member_get(session, image_id, member)
+
+
+def member_delete(session, image_id, member):
+    result = session.execute(members.delete().where(
+        members.c.image_id == image_id, members.c.member == member))
+    if result.rowcount == 0:
+        raise exception.MemberNotFound()
+
+
+def shared_with(session, member):
+    """Memberships of a project across images (v1's shared-images)."""
+    return [_member_dict(row) for row in session.execute(
+        sa.select(members).join(images, images.c.id == members.c.image_id)
+        .where(members.c.member == member, images.c.deleted == sa.false())
+        .order_by(members.c.id))]
+
+
+# --- locations --------------------------------------------------------------
+
+def location_list(session, image_id):
+    rows = session.execute(
+        sa.select(locations).where(locations.c.image_id == image_id,
+                                   locations.c.status == 'active')
+        .order_by(locations.c.id))
+    return [{'id': row.id, 'url': row.url,
+             'metadata': json.loads(row.meta_data or '{}'),
+             'status': row.status} for row in rows]
+
+
+def location_add(session, image_id, url, metadata=None):
+    session.execute(locations.insert().values(
+        image_id=image_id, url=url, meta_data=json.dumps(metadata or {}),
+        status='active', created_at=utcnow()))
+
+
+def location_delete_all(session, image_id):
+    session.execute(locations.delete().where(
+        locations.c.image_id == image_id))

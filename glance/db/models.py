@@ -1,0 +1,128 @@
+"""The database tables (SQLAlchemy 2 declarative models).
+
+Images are soft-deleted (`deleted`, `deleted_at`, status 'deleted') so that
+an image id is never handed out twice; their properties, tags, members and
+locations are plain rows removed when they are removed.
+"""
+from sqlalchemy import BigInteger
+from sqlalchemy import Boolean
+from sqlalchemy import DateTime
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.dialects import mysql
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+
+# Microseconds everywhere (MySQL's DATETIME drops them by default): list
+# order and markers rely on created_at being distinct.
+Timestamp = DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql')
+# Property values may be long; MySQL's TEXT caps at 64 KiB.
+LongText = Text().with_variant(mysql.LONGTEXT(), 'mysql')
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Image(Base):
+    __tablename__ = 'images'
+    __table_args__ = (
+        Index('ix_images_created_at_id', 'created_at', 'id'),
+        Index('ix_images_owner', 'owner'),
+        Index('ix_images_visibility', 'visibility'),
+        Index('ix_images_status', 'status'),
+        Index('ix_images_name', 'name'),
+        Index('ix_images_deleted', 'deleted'),
+        Index('ix_images_checksum', 'checksum'),
+        Index('ix_images_os_hash_value', 'os_hash_value'),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    disk_format: Mapped[str | None] = mapped_column(String(20))
+    container_format: Mapped[str | None] = mapped_column(String(20))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    virtual_size: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(30))
+    visibility: Mapped[str] = mapped_column(String(20), default='shared')
+    checksum: Mapped[str | None] = mapped_column(String(32))
+    os_hash_algo: Mapped[str | None] = mapped_column(String(64))
+    os_hash_value: Mapped[str | None] = mapped_column(String(128))
+    min_disk: Mapped[int] = mapped_column(Integer, default=0)
+    min_ram: Mapped[int] = mapped_column(Integer, default=0)
+    owner: Mapped[str | None] = mapped_column(String(255))
+    protected: Mapped[bool] = mapped_column(Boolean, default=False)
+    os_hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[object] = mapped_column(Timestamp)
+    updated_at: Mapped[object | None] = mapped_column(Timestamp)
+    deleted_at: Mapped[object | None] = mapped_column(Timestamp)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ImageProperty(Base):
+    __tablename__ = 'image_properties'
+    __table_args__ = (
+        UniqueConstraint('image_id', 'name', name='uq_image_properties_name'),
+        Index('ix_image_properties_name', 'name'),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True,
+                                    autoincrement=True)
+    image_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey('images.id'), nullable=False)
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
+    value: Mapped[str | None] = mapped_column(LongText)
+
+
+class ImageTag(Base):
+    __tablename__ = 'image_tags'
+    __table_args__ = (
+        UniqueConstraint('image_id', 'value', name='uq_image_tags_value'),
+        Index('ix_image_tags_value', 'value'),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True,
+                                    autoincrement=True)
+    image_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey('images.id'), nullable=False)
+    value: Mapped[str] = mapped_column(String(255), nullable=False)
+
+
+class ImageMember(Base):
+    __tablename__ = 'image_members'
+    __table_args__ = (
+        UniqueConstraint('image_id', 'member', name='uq_image_members_member'),
+        Index('ix_image_members_member_status', 'member', 'status'),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True,
+                                    autoincrement=True)
+    image_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey('images.id'), nullable=False)
+    member: Mapped[str] = mapped_column(String(255), nullable=False)
+    can_share: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default='pending')
+    created_at: Mapped[object] = mapped_column(Timestamp)
+    updated_at: Mapped[object | None] = mapped_column(Timestamp)
+
+
+class ImageLocation(Base):
+    __tablename__ = 'image_locations'
+    __table_args__ = (
+        Index('ix_image_locations_image_id', 'image_id'),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True,
+                                    autoincrement=True)
+    image_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey('images.id'), nullable=False)
+    url: Mapped[str] = mapped_column(Text, nullable=False)
+    # JSON text: the store's metadata about this location
+    meta_data: Mapped[str] = mapped_column(Text, default='{}')
+    status: Mapped[str] = mapped_column(String(30), default='active')
+    created_at: Mapped[object] = mapped_column(Timestamp)

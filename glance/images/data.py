@@ -1,0 +1,198 @@
+"""Image data: upload (queued -> saving -> active) and download.
+
+Bytes are streamed in chunks; md5 (`checksum`) and the multihash
+(`os_hash_algo`/`os_hash_value`) are computed as the chunks pass, and the
+size limits are enforced on the running total, so no image is ever held in
+memory.
+"""
+import hashlib
+import logging
+import struct
+
+from oslo_config import cfg
+
+import glance.db
+from glance.common import exception
+from glance.db import api as db_api
+from glance.images import rules
+from glance.images import service
+from glance import store
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+UPLOAD_CHUNK_SIZE = 1024 * 1024
+
+
+class ClientReadError(exception.BadRequest):
+    message = 'Error reading the image data from the request.'
+
+
+def read_chunks(body_file, chunk_size=UPLOAD_CHUNK_SIZE):
+    """The request body as chunks (any read error is the client's)."""
+    while True:
+        try:
+            chunk = body_file.read(chunk_size)
+        except (IOError, OSError, ValueError) as error:
+            raise ClientReadError(
+                'Error reading the image data from the request: %s' % error)
+        if not chunk:
+            return
+        yield chunk
+
+
+class HashingLimitedStream:
+    """Passes chunks through, hashing and counting them on the way.
+
+    Raises ImageSizeLimitExceeded past `size_cap`, StorageQuotaFull past
+    `quota_left` (None: no quota).
+    """
+
+    def __init__(self, chunks, size_cap, quota_left=None):
+        self.chunks = chunks
+        self.size_cap = size_cap
+        self.quota_left = quota_left
+        self.size = 0
+        self.md5 = hashlib.md5(usedforsecurity=False)
+        self.multihash = hashlib.new(CONF.hashing_algorithm)
+        self.first_chunk = b''
+
+    def __iter__(self):
+        for chunk in self.chunks:
+            self.size += len(chunk)
+            if self.size > self.size_cap:
+                raise exception.ImageSizeLimitExceeded(
+                    'The incoming image is too large: The provided image is '
+                    'too large.')
+            if self.quota_left is not None and self.size > self.quota_left:
+                raise exception.StorageQuotaFull(
+                    'Image exceeds the storage quota: The size of the data '
+                    '%d will exceed the limit. %d bytes remaining.'
+                    % (self.size, self.quota_left))
+            if not self.first_chunk:
+                self.first_chunk = chunk[:512]
+            self.md5.update(chunk)
+            self.multihash.update(chunk)
+            yield chunk
+
+
+def virtual_size(disk_format, size, first_bytes):
+    """The size of the disk the image describes, where it is cheap to know."""
+    if disk_format in ('raw', 'iso'):
+        return size
+    if disk_format == 'qcow2' and first_bytes[:4] == b'QFI\xfb' \
+            and len(first_bytes) >= 32:
+        return struct.unpack('>Q', first_bytes[24:32])[0]
+    return None
+
+
+def _quota_left(session, image):
+    quota = rules.storage_quota_bytes()
+    if not quota:
+        return None
+    used = db_api.owner_storage_usage(session, image['owner'],
+                                      exclude_image_id=image['id'])
+    return max(quota - used, 0)
+
+
+def upload(context, image_id, body_file, size=None):
+    """Store the data of a queued image and make it active."""
+    with glance.db.writing() as session:
+        image = service.find(session, context, image_id, for_update=True)
+        try:
+            rules.enforce_on_image(context, 'upload_image', image)
+        except exception.Forbidden:
+            raise exception.Forbidden(
+                'Not allowed to upload image data for image %s' % image_id)
+        if image['status'] != 'queued':
+            raise exception.InvalidImageStatusTransition(
+                'Image status transition from %s to saving is not allowed'
+                % image['status'])
+        missing = [k for k in ('disk_format', 'container_format')
+                   if not image[k]]
+        if missing:
+            raise exception.Invalid(
+                '%s %s must be set prior to saving data.'
+                % ('Property' if len(missing) == 1 else 'Properties',
+                   ', '.join(missing)))
+        quota_left = _quota_left(session, image)
+        if size is not None and size > CONF.image_size_cap:
+            raise exception.ImageSizeLimitExceeded(
+                'The incoming image is too large: The provided image is too '
+                'large.')
+        if size is not None and quota_left is not None and size > quota_left:
+            raise exception.StorageQuotaFull(
+                'Image exceeds the storage quota: The size of the data %d '
+                'will exceed the limit. %d bytes remaining.'
+                % (size, quota_left))
+        db_api.image_update(session, image_id, {'status': 'saving'},
+                            expected_status='queued')
+
+    stream = HashingLimitedStream(read_chunks(body_file),
+                                  CONF.image_size_cap, quota_left)
+    try:
+        location, written, metadata = store.add_to_backend(
+            image_id, stream, size)
+    except BaseException:
+        _back_to_queued(image_id)
+        raise
+
+    values = {
+        'status': 'active',
+        'size': written,
+        'virtual_size': virtual_size(image['disk_format'], written,
+                                     stream.first_chunk),
+        'checksum': stream.md5.hexdigest(),
+        'os_hash_algo': CONF.hashing_algorithm,
+        'os_hash_value': stream.multihash.hexdigest(),
+    }
+    try:
+        with glance.db.writing() as session:
+            db_api.image_update(session, image_id, values,
+                                expected_status='saving')
+            db_api.location_add(session, image_id, location, metadata)
+    except (exception.NotFound, exception.Conflict):
+        # Deleted (or otherwise moved on) while the data streamed in.
+        service.delete_data(location)
+        raise exception.Gone(
+            'Image %s could not be found after upload. The image may have '
+            'been deleted during the upload, cleaning up the chunks '
+            'uploaded.' % image_id)
+
+
+def _back_to_queued(image_id):
+    """A failed upload leaves the image queued, ready for another try."""
+    try:
+        with glance.db.writing() as session:
+            db_api.image_update(session, image_id,
+                                {'status': 'queued', 'size': None,
+                                 'virtual_size': None},
+                                expected_status='saving')
+    except (exception.NotFound, exception.Conflict):
+        pass
+    except Exception:
+        LOG.exception('Could not return image %s to queued', image_id)
+
+
+def open_data(context, image_id):
+    """The image and where to read its data from, after the checks a
+    download needs; location None when there is no data (204)."""
+    with glance.db.reading() as session:
+        image = service.find(session, context, image_id)
+        locations = db_api.location_list(session, image_id)
+    if image['status'] == 'deactivated' and not context.is_admin:
+        raise exception.Forbidden(
+            'The requested image has been deactivated. Image data download '
+            'is forbidden.')
+    rules.enforce_on_image(context, 'download_image', image)
+    if image['status'] in ('queued', 'saving', 'uploading', 'importing') \
+            or not locations:
+        return image, None
+    return image, locations[0]['url']
+
+
+def read(url, offset=0, length=None):
+    """An iterator over the stored data (ImageDataNotFound if missing)."""
+    chunks, _total = store.get_from_backend(url, offset=offset,
+                                            length=length)
+    return chunks

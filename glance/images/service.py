@@ -1,0 +1,283 @@
+"""Image operations: create, show, list, update, delete, tags, (de)activate.
+
+Each operation reads top to bottom: find the image the caller may see,
+check policy, check quotas and the state machine, persist, touch the store.
+Upload and download live in `glance.images.data`, members in
+`glance.images.members`.
+"""
+import logging
+import uuid
+
+from oslo_config import cfg
+
+import glance.db
+from glance.common import exception
+from glance.common import policy
+from glance.db import api as db_api
+from glance.images import rules
+from glance import store
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+
+# --- finding images -----------------------------------------------------------
+
+def find(session, context, image_id, for_update=False):
+    """The image, if the caller may see it; ImageNotFound otherwise."""
+    image = db_api.image_get(session, image_id, for_update=for_update)
+    is_member = False
+    if image['visibility'] == 'shared' and not context.is_admin \
+            and image['owner'] != context.project_id:
+        is_member = bool(db_api.member_list(session, image_id,
+                                            context.project_id))
+    if not rules.can_see(context, image, is_member):
+        raise exception.ImageNotFound(image_id=image_id)
+    return image
+
+
+def get(context, image_id):
+    with glance.db.reading() as session:
+        image = find(session, context, image_id)
+        image['locations'] = db_api.location_list(session, image_id)
+    rules.enforce_on_image(context, 'get_image', image)
+    return image
+
+
+def list_images(context, filters=(), properties=None, tags=(),
+                visibility=None, member_status='accepted', marker=None,
+                limit=None, sort=()):
+    """A page of images and the marker of the next page (or None).
+
+    The next marker is given whenever the database filled the page, even
+    if policy then hid some of its images, so that paging goes on.
+    """
+    policy.enforce(context, 'get_images', {'project_id': context.project_id})
+    with glance.db.reading() as session:
+        found = db_api.image_list(
+            session, context.project_id, context.is_admin, filters=filters,
+            properties_eq=properties, tags_all=tags, visibility=visibility,
+            member_status=member_status, marker=marker, limit=limit,
+            sort=sort)
+    shown = [image for image in found if policy.check(
+        context, 'get_image', rules.policy_target(context, image))]
+    next_marker = None
+    if shown and limit is not None and len(found) == limit:
+        next_marker = shown[-1]['id']
+    return shown, next_marker
+
+
+# --- create -------------------------------------------------------------------
+
+def create(context, base, extra_properties, tags):
+    """Create a queued image.
+
+    base: the base attributes given (name, visibility, id, owner, ...);
+    extra_properties: the other properties (all strings); tags: a list.
+    """
+    for name in extra_properties:
+        rules.check_property_name(name)
+    for name in base:
+        if name in rules.READONLY_PROPERTIES and name != 'id':
+            raise exception.ReadonlyProperty(property=name)
+    owner = base.get('owner', context.project_id)
+    visibility = base.get('visibility', 'shared')
+    target = rules.new_image_target(context, owner, visibility)
+    if not policy.check(context, 'add_image', target):
+        if owner != context.project_id:
+            raise exception.Forbidden(
+                "You are not permitted to create images owned by '%s'"
+                % owner)
+        policy.enforce(context, 'add_image', target)
+    rules.enforce_visibility(context, visibility, target)
+    for name in ('min_disk', 'min_ram'):
+        _check_not_negative(name, base.get(name))
+    unique_tags = list(dict.fromkeys(tags))
+    rules.check_quota('properties', len(extra_properties),
+                      CONF.image_property_quota)
+    rules.check_quota('tags', len(unique_tags), CONF.image_tag_quota)
+
+    values = {
+        'id': base.get('id') or str(uuid.uuid4()),
+        'name': base.get('name'),
+        'status': 'queued',
+        'visibility': visibility,
+        'protected': base.get('protected', False),
+        'os_hidden': base.get('os_hidden', False),
+        'min_disk': base.get('min_disk') or 0,
+        'min_ram': base.get('min_ram') or 0,
+        'owner': owner,
+        'disk_format': base.get('disk_format'),
+        'container_format': base.get('container_format'),
+    }
+    with glance.db.writing() as session:
+        image = db_api.image_create(session, values, extra_properties,
+                                    unique_tags)
+    image['locations'] = []
+    return image
+
+
+def _check_not_negative(name, value):
+    if value is not None and value < 0:
+        raise exception.Invalid(
+            "Invalid value '%s' for parameter '%s': Cannot be a negative "
+            "value" % (value, name))
+
+
+# --- update -------------------------------------------------------------------
+
+def update(context, image_id, changes):
+    """Apply JSON-patch style changes: (op, name, value) with op one of
+    add, replace, remove and name a base attribute or an extra property.
+
+    `strict_add` changes (draft-4 patches) refuse to add what exists.
+    Everything is checked before anything is written.
+    """
+    with glance.db.writing() as session:
+        image = find(session, context, image_id, for_update=True)
+        base = {}
+        set_props, removed_props = {}, set()
+        props = dict(image['properties'])
+        tags = None
+        for change in changes:
+            op, name, value = change['op'], change['name'], change.get('value')
+            if name == 'locations':
+                _refuse_location_change(op)
+            if op == 'remove':
+                _authorize_change(context, image, name)
+                if name in rules.BASE_PROPERTIES:
+                    raise exception.Forbidden(
+                        'Property %s may not be removed.' % name)
+                if name not in props:
+                    raise exception.Conflict(
+                        'Property %s does not exist.' % name)
+                del props[name]
+                removed_props.add(name)
+                set_props.pop(name, None)
+                continue
+            if name == 'owner' and op == 'replace' and not context.is_admin:
+                raise exception.Forbidden(
+                    "Owner can't be updated by non admin.")
+            _authorize_change(context, image, name, value)
+            exists = name in rules.BASE_PROPERTIES or name in props
+            if op == 'add' and change.get('strict_add') and exists:
+                raise exception.Conflict(
+                    'Property %s already present.' % name)
+            if op == 'replace' and not exists:
+                raise exception.Conflict('Property %s does not exist.' % name)
+            if name == 'tags':
+                tags = list(dict.fromkeys(value))
+            elif name in rules.BASE_PROPERTIES:
+                _check_base_change(image, name, value)
+                base[name] = value
+            else:
+                rules.check_property_name(name)
+                props[name] = value
+                set_props[name] = value
+                removed_props.discard(name)
+        if len(props) > len(image['properties']):
+            rules.check_quota('properties', len(props),
+                              CONF.image_property_quota)
+        if tags is not None:
+            rules.check_quota('tags', len(tags), CONF.image_tag_quota)
+        if not changes:
+            image['locations'] = db_api.location_list(session, image_id)
+            return image
+        updated = db_api.image_update(
+            session, image_id, values=base, set_properties=set_props,
+            delete_properties=removed_props, replace_tags=tags)
+        updated['locations'] = db_api.location_list(session, image_id)
+    return updated
+
+
+def _authorize_change(context, image, name, value=None):
+    if name == 'visibility':
+        rules.enforce_visibility(context, value,
+                                 rules.policy_target(context, image))
+    rules.enforce_on_image(context, 'modify_image', image)
+
+
+def _check_base_change(image, name, value):
+    if name in ('disk_format', 'container_format') \
+            and image['status'] not in ('queued', 'importing'):
+        raise exception.Forbidden(
+            'Attribute %s can be only replaced for a queued image.' % name)
+    if name in ('min_disk', 'min_ram'):
+        _check_not_negative(name, value)
+
+
+def _refuse_location_change(op):
+    """Locations stay hidden while show_multiple_locations is off."""
+    verbs = {'add': 'add', 'replace': 'update', 'remove': 'remove'}
+    raise exception.Forbidden(
+        "It's not allowed to %s locations if locations are invisible."
+        % verbs[op])
+
+
+# --- delete, deactivate, reactivate ---------------------------------------
+
+def delete(context, image_id):
+    with glance.db.writing() as session:
+        image = find(session, context, image_id, for_update=True)
+        rules.enforce_on_image(context, 'delete_image', image)
+        if image['protected']:
+            raise exception.ProtectedImageDelete(image_id=image_id)
+        locations = db_api.location_list(session, image_id)
+        db_api.image_soft_delete(session, image_id)
+    # The row says "deleted" before the data goes: a failure here leaves
+    # unreferenced bytes, never an image without its data.
+    for location in locations:
+        delete_data(location['url'])
+
+
+def delete_data(url):
+    try:
+        store.delete_from_backend(url)
+    except exception.ImageDataNotFound:
+        pass
+    except exception.GlanceException as error:
+        LOG.warning('Could not delete image data at %s: %s',
+                    store.safe_uri(url), error)
+
+
+def deactivate(context, image_id):
+    _move(context, image_id, 'deactivate', 'active', 'deactivated')
+
+
+def reactivate(context, image_id):
+    _move(context, image_id, 'reactivate', 'deactivated', 'active')
+
+
+def _move(context, image_id, action, source, target):
+    with glance.db.writing() as session:
+        image = find(session, context, image_id, for_update=True)
+        rules.enforce_on_image(context, action, image)
+        if image['status'] == target:
+            return
+        if image['status'] != source:
+            raise exception.Forbidden(
+                "Not allowed to %s image in status '%s'"
+                % (action, image['status']))
+        db_api.image_update(session, image_id, {'status': target},
+                            expected_status=source)
+
+
+# --- tags ---------------------------------------------------------------------
+
+def add_tag(context, image_id, tag):
+    with glance.db.writing() as session:
+        image = find(session, context, image_id, for_update=True)
+        rules.enforce_on_image(context, 'modify_image', image)
+        if tag not in image['tags']:
+            rules.check_quota('tags', len(image['tags']) + 1,
+                              CONF.image_tag_quota)
+            db_api.tag_add(session, image_id, tag)
+            db_api.image_update(session, image_id)
+
+
+def delete_tag(context, image_id, tag):
+    with glance.db.writing() as session:
+        image = find(session, context, image_id, for_update=True)
+        rules.enforce_on_image(context, 'modify_image', image)
+        db_api.tag_delete(session, image_id, tag)
+        db_api.image_update(session, image_id)
