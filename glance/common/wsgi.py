@@ -115,7 +115,7 @@ class Resource:
         for key in ('controller', 'format'):
             args.pop(key, None)
         action = args.pop('action')
-        body_reject = args.pop('body_reject', False)
+        body_reject = args.pop('body_reject', None) == 'true'
         try:
             if body_reject and request.has_body():
                 raise webob.exc.HTTPBadRequest(
@@ -174,9 +174,11 @@ class Router:
         """Route each method of `actions` ({method: action}) on `path`;
         any other method on the path gets 405 with an Allow header."""
         for method, action in actions.items():
+            # Routes keeps extra defaults as strings: only rejecting
+            # routes carry the flag at all.
+            flags = {'body_reject': 'true'} if action in body_reject else {}
             mapper.connect(path, controller=resource, action=action,
-                           conditions={'method': [method]},
-                           body_reject=action in body_reject)
+                           conditions={'method': [method]}, **flags)
         mapper.connect(path, controller=Router._reject_resource,
                        action='reject',
                        allowed_methods=', '.join(actions))
@@ -208,7 +210,7 @@ class Middleware:
     def process_request(self, request):
         return None
 
-    def process_response(self, response):
+    def process_response(self, request, response):
         return response
 
     @webob.dec.wsgify(RequestClass=Request)
@@ -217,4 +219,399 @@ class Middleware:
         if response is not None:
             return response
         response = request.get_response(self.application)
-        return self.process_response(response)
+        return self.process_response(request, response)
+
+
+# ===========================================================================
+# The glance-api server
+#
+# A master process binds the listening socket and forks workers that share
+# it; each worker serves the application with eventlet. The master only
+# supervises: it replaces workers that die, restarts them all with a fresh
+# configuration on SIGHUP, and on SIGTERM/SIGINT lets them finish the
+# requests in progress before it exits. With workers = 0 a single process
+# serves and there is no master.
+#
+# The imports sit here to keep the section apart from the request plumbing
+# above. eventlet itself is imported only by the code that serves, so that
+# loading this module (as the uwsgi entry point does) never pulls it in.
+# ===========================================================================
+import os
+import signal
+import socket
+import time
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from glance.common import systemd
+
+LOG = logging.getLogger(__name__)
+# The access log (one line per request) and eventlet's connection messages.
+ACCESS_LOG = logging.getLogger('glance.wsgi.server')
+
+server_opts = [
+    cfg.HostAddressOpt('bind_host', default='0.0.0.0',
+                       help='Address to listen on for API requests: an IPv4 '
+                            'or IPv6 address, or a host name. The default '
+                            'listens on every IPv4 interface.'),
+    cfg.PortOpt('bind_port',
+                help='Port to listen on. Unset means the usual port of the '
+                     'service (9292 for glance-api).'),
+    cfg.IntOpt('workers', min=0, default=os.cpu_count() or 1,
+               sample_default='<number of CPUs>',
+               help='Number of worker processes that serve requests. 0 '
+                    'serves in the main process, without forking, which '
+                    'suits debugging. A reload (SIGHUP) restarts the '
+                    'workers with the new count.'),
+    cfg.IntOpt('backlog', default=4096, min=1,
+               help='Number of connections the kernel queues while every '
+                    'worker is busy (the listen() backlog).'),
+    cfg.IntOpt('client_socket_timeout', default=900, min=0,
+               help='Seconds a client connection may stay silent, while '
+                    'sending a request or between requests on a kept-alive '
+                    'connection, before it is closed. 0 waits forever.'),
+    cfg.BoolOpt('http_keepalive', default=True,
+                help='Keep client connections open for further requests '
+                     '(HTTP keep-alive). If false, every connection is '
+                     'closed after one response.'),
+    cfg.IntOpt('max_header_line', default=16384, min=1,
+               help='Longest request header line accepted, in bytes. Large '
+                    'tokens (Keystone PKI, many roles) may need more than '
+                    'the default.'),
+    cfg.IntOpt('tcp_keepidle', default=600, min=1,
+               help='Seconds a client connection may be idle before TCP '
+                    'keepalive probes check that the peer is still there. '
+                    'Ignored where the platform lacks TCP_KEEPIDLE.'),
+]
+
+CONF = cfg.CONF
+CONF.register_opts(server_opts)
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+# A worker that dies sooner than this after its start is probably failing
+# at start-up: pause before replacing it rather than fork in a tight loop.
+MIN_WORKER_LIFETIME = 1.0
+
+
+def list_opts():
+    return [(None, server_opts)]
+
+
+def _ignore_signal(signum, frame):
+    pass
+
+
+class _SignalInbox:
+    """Signals received as data, to be handled in ordinary code.
+
+    Each signal gets a do-nothing Python handler, and `signal.set_wakeup_fd`
+    makes the interpreter write the number of every signal it receives into
+    a pipe. The owner waits for the pipe to become readable, then reads
+    which signals arrived. Nothing runs at an arbitrary point of the
+    program, and a signal that arrives just before the wait is not lost.
+    There is one wakeup fd per process, hence one inbox at a time.
+    """
+
+    def __init__(self, signums):
+        self._signums = signums
+        self._read_fd, self._write_fd = os.pipe()
+        os.set_blocking(self._read_fd, False)
+        os.set_blocking(self._write_fd, False)
+        signal.set_wakeup_fd(self._write_fd, warn_on_full_buffer=False)
+        for signum in signums:
+            signal.signal(signum, _ignore_signal)
+
+    def fileno(self):
+        return self._read_fd
+
+    def received(self):
+        """The signals that arrived since the last call.
+
+        Meant to be called once the pipe is readable. One read only: a
+        monkey-patched os.read would wait, not fail, on an empty pipe.
+        """
+        try:
+            return set(os.read(self._read_fd, 4096))
+        except BlockingIOError:
+            return set()
+
+    def close(self):
+        """Give the signals their default actions back."""
+        for signum in self._signums:
+            signal.signal(signum, signal.SIG_DFL)
+        signal.set_wakeup_fd(-1)
+        os.close(self._read_fd)
+        os.close(self._write_fd)
+
+
+def _listen(host, port):
+    import eventlet
+
+    try:
+        family = socket.getaddrinfo(
+            host, port, socket.AF_UNSPEC, socket.SOCK_STREAM)[0][0]
+        # No SO_REUSEPORT: a second server on the same port must fail to
+        # start, not quietly share the connections.
+        sock = eventlet.listen((host, port), family=family,
+                               backlog=CONF.backlog, reuse_port=False)
+    except OSError as error:
+        raise OSError(error.errno, f'Unable to listen on {host} port {port}: '
+                                   f'{error.strerror or error}')
+    # Accepted connections inherit these: clients that vanished without
+    # closing their connection are noticed and their sockets freed.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    if hasattr(socket, 'TCP_KEEPIDLE'):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE,
+                        CONF.tcp_keepidle)
+    return sock
+
+
+def _describe_exit(status):
+    code = os.waitstatus_to_exitcode(status)
+    if code < 0:
+        return f'killed by {signal.Signals(-code).name}'
+    return f'exit status {code}'
+
+
+def _send_signal(pid, signum):
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+class Server:
+    """Serves a WSGI application the way the glance-api daemon does.
+
+    `start()` binds the listening socket and, if CONF.workers is 1 or more,
+    forks that many workers; `wait()` then supervises them until SIGTERM or
+    SIGINT. With CONF.workers = 0, `wait()` serves in this very process.
+
+    `threads` is the number of requests a process serves at once.
+    `app_loader`, if given, is called on SIGHUP to build the application
+    anew, after the configuration files have been read again.
+    """
+
+    def __init__(self, threads=1000, app_loader=None):
+        self.threads = threads
+        self.app_loader = app_loader
+        self.application = None
+        self._socket = None
+        self._inbox = None
+        self._in_process = False
+        self._workers = {}       # pid -> start time, of the current workers
+        self._retiring = set()   # workers told to finish and exit
+        self._stopping = False
+
+    def start(self, application, default_port):
+        self.application = application
+        self._socket = _listen(CONF.bind_host, CONF.bind_port or default_port)
+        self._in_process = CONF.workers == 0
+        if self._in_process:
+            self._inbox = _SignalInbox(STOP_SIGNALS + (signal.SIGHUP,))
+        else:
+            self._inbox = _SignalInbox(
+                STOP_SIGNALS + (signal.SIGHUP, signal.SIGCHLD))
+            for _ in range(CONF.workers):
+                self._start_worker()
+        LOG.info('Listening on %s port %s with %s', CONF.bind_host,
+                 self._socket.getsockname()[1],
+                 f'{CONF.workers} workers' if CONF.workers
+                 else f'no workers (serving in process {os.getpid()})')
+        systemd.notify('READY=1')
+
+    def wait(self):
+        """Serve, or supervise the workers, until told to stop."""
+        if self._in_process:
+            self._serve(self._inbox, reload_on_hangup=True)
+            self._inbox = None
+        else:
+            self._supervise()
+
+    # -- serving (in a worker, or in process when workers = 0) ------------
+
+    def _call_application(self, environ, start_response):
+        # Looked up on every request, so that when serving in process a
+        # reload takes effect at once.
+        return self.application(environ, start_response)
+
+    def _serve(self, inbox, reload_on_hangup):
+        import eventlet
+        import eventlet.wsgi
+
+        # eventlet reads this module global while it parses headers.
+        eventlet.wsgi.MAX_HEADER_LINE = CONF.max_header_line
+        server = eventlet.spawn(
+            eventlet.wsgi.server, self._socket, self._call_application,
+            custom_pool=eventlet.GreenPool(self.threads),
+            log=ACCESS_LOG,
+            keepalive=CONF.http_keepalive,
+            socket_timeout=CONF.client_socket_timeout or None,
+            # Tracebacks go to the log, never to the client.
+            debug=False)
+        watcher = eventlet.spawn(
+            self._watch_signals, inbox, server, reload_on_hangup)
+        try:
+            server.wait()
+        finally:
+            watcher.kill()
+            inbox.close()
+
+    def _watch_signals(self, inbox, server, reload_on_hangup):
+        from eventlet import hubs
+
+        while True:
+            hubs.trampoline(inbox.fileno(), read=True)
+            received = inbox.received()
+            if signal.SIGHUP in received and reload_on_hangup:
+                self._reload()
+            if received.intersection(STOP_SIGNALS):
+                LOG.info('Process %d stopping: finishing the requests in '
+                         'progress', os.getpid())
+                # eventlet's server leaves its accept loop on SystemExit,
+                # then waits for the requests in progress before returning.
+                server.kill(SystemExit)
+                # Stop listening now rather than after the last request:
+                # once every process has closed the socket, new
+                # connections are refused instead of queued and dropped.
+                self._socket.close()
+                return
+
+    # -- the master ---------------------------------------------------------
+
+    def _start_worker(self):
+        # Signals wait until the child has its own handlers: delivered in
+        # between, they would be written to the master's pipe and be lost.
+        signal_mask = signal.pthread_sigmask(
+            signal.SIG_BLOCK, STOP_SIGNALS + (signal.SIGHUP, signal.SIGCHLD))
+        try:
+            pid = os.fork()
+            if pid == 0:
+                self._run_worker(signal_mask)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, signal_mask)
+        self._workers[pid] = time.monotonic()
+        LOG.info('Started worker %d', pid)
+
+    def _run_worker(self, signal_mask):
+        """The life of a worker process; never returns."""
+        status = 1
+        try:
+            import eventlet.hubs
+
+            # A hub of its own: the inherited one shares the master's
+            # epoll instance with every other worker.
+            eventlet.hubs.use_hub()
+            self._inbox.close()
+            # Reloading is the master's business; a stray SIGHUP (a hang-up
+            # of the terminal, say) must not kill the worker.
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
+            inbox = _SignalInbox(STOP_SIGNALS)
+            signal.pthread_sigmask(signal.SIG_SETMASK, signal_mask)
+            self._serve(inbox, reload_on_hangup=False)
+            status = 0
+        except BaseException:
+            LOG.exception('Worker %d failed', os.getpid())
+        finally:
+            # os._exit: nothing of the master (finally blocks up the stack,
+            # atexit handlers) may run in the worker.
+            os._exit(status)
+
+    def _supervise(self):
+        from eventlet import patcher
+
+        # The master never runs eventlet's hub: it sleeps in the real
+        # select() until a signal arrives.
+        select = patcher.original('select')
+        try:
+            while not self._stopping or self._workers or self._retiring:
+                select.select([self._inbox], [], [])
+                received = self._inbox.received()
+                if received.intersection(STOP_SIGNALS) and not self._stopping:
+                    self._stop_workers()
+                elif signal.SIGHUP in received and not self._stopping:
+                    self._reload()
+                self._reap_workers()
+        except BaseException:
+            # Leave no orphaned workers serving behind a dead master.
+            for pid in list(self._workers) + list(self._retiring):
+                _send_signal(pid, signal.SIGTERM)
+            raise
+        finally:
+            self._inbox.close()
+            self._inbox = None
+        LOG.info('All workers have exited')
+
+    def _reap_workers(self):
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            started = self._workers.pop(pid, None)
+            self._retiring.discard(pid)
+            if started is None or self._stopping:
+                LOG.info('Worker %d exited (%s)', pid, _describe_exit(status))
+                continue
+            LOG.error('Worker %d exited unexpectedly (%s); starting another',
+                      pid, _describe_exit(status))
+            if time.monotonic() - started < MIN_WORKER_LIFETIME:
+                time.sleep(MIN_WORKER_LIFETIME)
+            self._start_worker()
+
+    def _stop_workers(self):
+        LOG.info('Stopping: the workers finish the requests in progress')
+        self._stopping = True
+        systemd.notify('STOPPING=1')
+        # The workers hold their own copies of the socket and close them
+        # as they stop.
+        self._socket.close()
+        for pid in list(self._workers) + list(self._retiring):
+            _send_signal(pid, signal.SIGTERM)
+
+    # -- reloading (SIGHUP) -------------------------------------------------
+
+    def _reload(self):
+        """Read the configuration again and rebuild the application; the
+        master then replaces its workers with ones running it."""
+        LOG.info('SIGHUP: reloading the configuration')
+        systemd.notify('RELOADING=1')
+        try:
+            application = self._rebuild_application()
+            if application is not None:
+                self.application = application
+                if not self._in_process:
+                    self._replace_workers()
+        finally:
+            systemd.notify('READY=1')
+
+    def _rebuild_application(self):
+        """The application for the new configuration, or None if the
+        reload failed (the current one then keeps serving)."""
+        if not CONF.reload_config_files():
+            LOG.error('Reload failed: the configuration files could not be '
+                      'read again; nothing changed')
+            return None
+        if self.app_loader is None:
+            return self.application
+        try:
+            return self.app_loader()
+        except Exception:
+            LOG.exception('Reload failed: the application could not be '
+                          'rebuilt; the current one keeps serving')
+            return None
+
+    def _replace_workers(self):
+        # The new workers start before the old ones are told to stop, and
+        # the listening socket stays open throughout: no connection is
+        # refused. The old workers finish their requests in progress.
+        old_workers = list(self._workers)
+        self._retiring.update(old_workers)
+        self._workers = {}
+        for _ in range(max(CONF.workers, 1)):
+            self._start_worker()
+        for pid in old_workers:
+            _send_signal(pid, signal.SIGTERM)

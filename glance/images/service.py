@@ -231,13 +231,13 @@ def delete(context, image_id):
 
 
 def delete_data(url):
+    """Remove stored data; a failure is logged, never raised."""
     try:
         store.delete_from_backend(url)
-    except exception.ImageDataNotFound:
+    except (exception.ImageDataNotFound, exception.StoreDeleteNotSupported):
         pass
     except exception.GlanceException as error:
-        LOG.warning('Could not delete image data at %s: %s',
-                    store.safe_uri(url), error)
+        LOG.warning('Could not delete image data: %s', error)
 
 
 def deactivate(context, image_id):

@@ -30,8 +30,8 @@ REQUEST_ID_HEADER = 'x-openstack-request-id'
 
 class BaseContextMiddleware(wsgi.Middleware):
 
-    def process_response(self, response):
-        request_context = response.request.environ.get('glance.context')
+    def process_response(self, request, response):
+        request_context = request.environ.get('glance.context')
         if request_context is not None:
             request_id = request_context.request_id
             if not request_id.startswith('req-'):

@@ -1,0 +1,23 @@
+"""Every option glance-api reads, for oslo-config-generator."""
+import itertools
+
+from glance.api import versions
+from glance.api.middleware import context
+from glance.api.v2 import images
+from glance.api.v2 import schemas
+from glance.common import config
+from glance.common import wsgi
+import glance.db
+from glance.images import rules
+from glance import store
+
+
+def list_api_opts():
+    groups = {}
+    for group, opts in itertools.chain(
+            config.list_opts(), wsgi.list_opts(), glance.db.list_opts(),
+            rules.list_opts(), schemas.list_opts(), store.list_opts(),
+            [(None, versions.versions_opts), (None, images.paging_opts),
+             (None, context.context_opts)]):
+        groups.setdefault(group, []).extend(opts)
+    return list(groups.items())
