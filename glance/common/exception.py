@@ -9,10 +9,13 @@ class GlanceException(Exception):
     """Base of every error the service reports to a client."""
     message = 'An unknown exception occurred'
 
-    def __init__(self, message=None, **kwargs):
+    def __init__(self, message=None, as_detail=False, **kwargs):
         if message is None:
             message = self.message % kwargs if kwargs else self.message
         self.msg = message
+        # Upstream words some errors as the detail under the status's
+        # generic explanation; as_detail keeps that wording.
+        self.as_detail = as_detail
         super().__init__(self.msg)
 
     def __str__(self):

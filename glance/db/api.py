@@ -143,14 +143,16 @@ def _after_marker(sort, marker):
 
 def image_list(session, project_id, is_admin, filters=(), properties_eq=None,
                tags_all=(), visibility=None, member_status='accepted',
-               include_deleted=False, marker=None, limit=None, sort=()):
+               include_deleted=False, marker=None, limit=None, sort=(),
+               tie_direction='desc'):
     """A page of the images a project may see.
 
     filters: (column, op, value) triples, op one of eq neq gt gte lt lte in.
     properties_eq: {name: value} on extra properties; tags_all: every tag.
     visibility: one visibility, 'all', or None for the default listing
     (community images only when owned). sort: (key, 'asc'|'desc') pairs,
-    completed with created_at and id so that pages are stable. marker:
+    completed with created_at and id (in `tie_direction`) so that pages
+    are stable. marker:
     the id of the image after which the page starts (BadRequest if the
     project cannot see it).
     """
@@ -178,10 +180,9 @@ def image_list(session, project_id, is_admin, filters=(), properties_eq=None,
             tags.c.image_id == images.c.id, tags.c.value == tag).exists())
 
     sort = list(sort) or [('created_at', 'desc')]
-    default_direction = sort[0][1]
     for key in ('created_at', 'id'):
         if key not in [k for k, _ in sort]:
-            sort.append((key, default_direction))
+            sort.append((key, tie_direction))
 
     if marker is not None:
         marker_row = session.execute(
@@ -189,7 +190,7 @@ def image_list(session, project_id, is_admin, filters=(), properties_eq=None,
                 images.c.id == marker,
                 visible_to(project_id, is_admin, 'all'))).first()
         if marker_row is None:
-            raise exception.BadRequest('marker not found')
+            raise exception.BadRequest('No image found with ID %s' % marker)
         conditions.append(_after_marker(sort, marker_row._mapping))
 
     dialect = session.get_bind().dialect.name
@@ -216,8 +217,7 @@ def owner_storage_usage(session, owner, exclude_image_id=None):
 def image_create(session, values, image_properties=None, image_tags=()):
     """Insert an image; Duplicate if its id was ever used."""
     if image_id_exists(session, values['id']):
-        raise exception.Duplicate(
-            'Image with identifier %s already exists!' % values['id'])
+        raise exception.Duplicate('Image ID %s already exists!' % values['id'])
     now = utcnow()
     row = {'created_at': now, 'updated_at': now, 'deleted': False,
            'deleted_at': None}

@@ -101,6 +101,9 @@ def update_member(context, image_id, member_id, status):
         except exception.Forbidden:
             raise exception.Forbidden(
                 'Not allowed to update members for image %s.' % image_id)
+        if status not in rules.MEMBER_STATUSES:
+            raise exception.Invalid('Incorrect request: Status must be '
+                                    '"pending", "accepted" or "rejected".')
         return db_api.member_update(session, image_id, member_id,
                                     status=status)
 

@@ -74,7 +74,7 @@ MUTABLE_BASE = frozenset(['name', 'visibility', 'protected', 'os_hidden',
 def check_property_name(name):
     """Forbidden for names no client may set as an extra property."""
     if name in RESERVED_PROPERTIES or name.startswith(RESERVED_NAMESPACE):
-        raise exception.ReservedProperty(property=name)
+        raise exception.ReservedProperty(property=name, as_detail=True)
 
 
 def check_quota(kind, attempted, maximum):

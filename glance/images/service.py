@@ -46,7 +46,7 @@ def get(context, image_id):
 
 def list_images(context, filters=(), properties=None, tags=(),
                 visibility=None, member_status='accepted', marker=None,
-                limit=None, sort=()):
+                limit=None, sort=(), tie_direction='desc'):
     """A page of images and the marker of the next page (or None).
 
     The next marker is given whenever the database filled the page, even
@@ -58,7 +58,7 @@ def list_images(context, filters=(), properties=None, tags=(),
             session, context.project_id, context.is_admin, filters=filters,
             properties_eq=properties, tags_all=tags, visibility=visibility,
             member_status=member_status, marker=marker, limit=limit,
-            sort=sort)
+            sort=sort, tie_direction=tie_direction)
     shown = [image for image in found if policy.check(
         context, 'get_image', rules.policy_target(context, image))]
     next_marker = None
@@ -142,29 +142,31 @@ def update(context, image_id, changes):
         for change in changes:
             op, name, value = change['op'], change['name'], change.get('value')
             if name == 'locations':
-                _refuse_location_change(op)
+                _refuse_location_change(op, value)
             if op == 'remove':
                 _authorize_change(context, image, name)
                 if name in rules.BASE_PROPERTIES:
                     raise exception.Forbidden(
-                        'Property %s may not be removed.' % name)
+                        'Property %s may not be removed.' % name,
+                        as_detail=True)
                 if name not in props:
                     raise exception.Conflict(
-                        'Property %s does not exist.' % name)
+                        'Property %s does not exist.' % name, as_detail=True)
                 del props[name]
                 removed_props.add(name)
                 set_props.pop(name, None)
                 continue
             if name == 'owner' and op == 'replace' and not context.is_admin:
                 raise exception.Forbidden(
-                    "Owner can't be updated by non admin.")
+                    "Owner can't be updated by non admin.", as_detail=True)
             _authorize_change(context, image, name, value)
             exists = name in rules.BASE_PROPERTIES or name in props
             if op == 'add' and change.get('strict_add') and exists:
                 raise exception.Conflict(
-                    'Property %s already present.' % name)
+                    'Property %s already present.' % name, as_detail=True)
             if op == 'replace' and not exists:
-                raise exception.Conflict('Property %s does not exist.' % name)
+                raise exception.Conflict('Property %s does not exist.' % name,
+                                         as_detail=True)
             if name == 'tags':
                 tags = list(dict.fromkeys(value))
             elif name in rules.BASE_PROPERTIES:
@@ -206,8 +208,11 @@ def _check_base_change(image, name, value):
         _check_not_negative(name, value)
 
 
-def _refuse_location_change(op):
+def _refuse_location_change(op, value):
     """Locations stay hidden while show_multiple_locations is off."""
+    if op == 'replace' and not value:
+        raise exception.Forbidden('Cannot set locations to empty list.',
+                                  as_detail=True)
     verbs = {'add': 'add', 'replace': 'update', 'remove': 'remove'}
     raise exception.Forbidden(
         "It's not allowed to %s locations if locations are invisible."

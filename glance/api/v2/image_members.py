@@ -4,7 +4,6 @@ import webob.exc
 from glance.api.v2.images import format_time
 from glance.common import wsgi
 from glance.images import members
-from glance.images import rules
 
 
 class RequestDeserializer(wsgi.Deserializer):
@@ -13,34 +12,32 @@ class RequestDeserializer(wsgi.Deserializer):
         if not request.has_body():
             raise webob.exc.HTTPBadRequest(
                 explanation='Body expected in request.')
-        body = request.json_body_or_error()
-        if not isinstance(body, dict):
-            raise webob.exc.HTTPBadRequest(
-                explanation='Body expected in request.')
-        return body
+        return request.json_body_or_error()
 
     def create(self, request):
         body = self._body(request)
-        member_id = body.get('member')
-        if not member_id:
+        if not isinstance(body, dict):
+            raise webob.exc.HTTPBadRequest(
+                explanation='Expected a member in the form: '
+                            '{"member": "image_id"}')
+        if 'member' not in body:
             raise webob.exc.HTTPBadRequest(
                 explanation='Member to be added not specified')
-        if not isinstance(member_id, str):
+        if not body['member']:
             raise webob.exc.HTTPBadRequest(
-                explanation='Member should be a string')
-        return {'member_id': member_id}
+                explanation="Member can't be empty")
+        return {'member_id': str(body['member'])}
 
     def update(self, request):
         body = self._body(request)
-        status = body.get('status')
-        if status is None:
+        if not isinstance(body, dict):
+            raise webob.exc.HTTPBadRequest(
+                explanation='Expected a status in the form: '
+                            '{"status": "status"}')
+        if 'status' not in body:
             raise webob.exc.HTTPBadRequest(
                 explanation='Status not specified')
-        if status not in rules.MEMBER_STATUSES:
-            raise webob.exc.HTTPBadRequest(
-                explanation="Incorrect request: Status must be one of "
-                            "'pending', 'accepted', or 'rejected'")
-        return {'status': status}
+        return {'status': body['status']}
 
 
 class MembersController:

@@ -1,4 +1,6 @@
 """v2 image tags: PUT and DELETE /v2/images/{id}/tags/{tag}."""
+import contextlib
+
 import webob.exc
 
 from glance.common import exception
@@ -8,22 +10,32 @@ from glance.images import service
 
 class TagsController:
 
+    def __init__(self, schemas):
+        self.schemas = schemas
+
     def update(self, request, image_id, tag_value):
-        if len(tag_value) > 255:
-            raise webob.exc.HTTPBadRequest(
-                explanation="Provided object does not match schema 'image': "
-                            "'%s' is too long" % tag_value)
-        service.add_tag(request.context, image_id, tag_value)
+        self.schemas.image.validate({'tags': [tag_value]})
+        with _image_not_found_message(image_id):
+            service.add_tag(request.context, image_id, tag_value)
 
     def delete(self, request, image_id, tag_value):
-        try:
-            service.delete_tag(request.context, image_id, tag_value)
-        except exception.ImageNotFound:
-            raise
-        except exception.NotFound:
-            raise webob.exc.HTTPNotFound(
-                explanation='Tag %s not found' % tag_value)
+        with _image_not_found_message(image_id):
+            try:
+                service.delete_tag(request.context, image_id, tag_value)
+            except exception.ImageNotFound:
+                raise
+            except exception.NotFound:
+                raise webob.exc.HTTPNotFound()
 
 
-def create_resource():
-    return wsgi.Resource(TagsController())
+@contextlib.contextmanager
+def _image_not_found_message(image_id):
+    try:
+        yield
+    except exception.ImageNotFound:
+        raise webob.exc.HTTPNotFound(
+            explanation='Image %s not found.' % image_id)
+
+
+def create_resource(schemas):
+    return wsgi.Resource(TagsController(schemas))

@@ -165,7 +165,9 @@ def parse_filters(params):
 
 
 def parse_sort(params):
-    """[(key, dir)] from `sort=k:dir,...` or `sort_key`/`sort_dir`."""
+    """([(key, dir)], tie_direction) from `sort=k:dir,...` or
+    `sort_key`/`sort_dir`. Ties are broken by created_at and id in the one
+    direction given, if exactly one was, else descending (as upstream)."""
     def key(value):
         value = value.strip()
         if value not in SORT_KEYS:
@@ -187,16 +189,17 @@ def parse_sort(params):
         for item in params['sort'].strip().split(','):
             name, _, way = item.partition(':')
             sort.append((key(name), direction(way or 'desc')))
-        return sort
+        return sort, sort[0][1] if len(sort) == 1 else 'desc'
     keys = [key(k) for k in params.getall('sort_key')]
     dirs = [direction(d) for d in params.getall('sort_dir')]
     if len(dirs) > 1 and len(dirs) != len(keys):
         raise _bad_request('Number of sort dirs does not match the number '
                            'of sort keys')
     keys = keys or ['created_at']
+    tie_direction = dirs[0] if len(dirs) == 1 else 'desc'
     if len(dirs) <= 1:
         dirs = (dirs or ['desc']) * len(keys)
-    return list(zip(keys, dirs))
+    return list(zip(keys, dirs)), tie_direction
 
 
 # --- request parsing ------------------------------------------------------------
@@ -345,6 +348,7 @@ class RequestDeserializer(wsgi.Deserializer):
             if limit < 0:
                 raise _bad_request('limit param must be positive')
         filters, properties = parse_filters(params)
+        sort, tie_direction = parse_sort(params)
         return {
             'filters': filters,
             'properties': properties,
@@ -353,7 +357,8 @@ class RequestDeserializer(wsgi.Deserializer):
             'member_status': member_status,
             'marker': params.get('marker'),
             'limit': limit,
-            'sort': parse_sort(params),
+            'sort': sort,
+            'tie_direction': tie_direction,
         }
 
 
@@ -362,7 +367,7 @@ class RequestDeserializer(wsgi.Deserializer):
 class ImagesController:
 
     def index(self, request, filters, properties, tags, visibility,
-              member_status, marker, limit, sort):
+              member_status, marker, limit, sort, tie_direction):
         if limit is None:
             limit = CONF.limit_param_default
         limit = min(CONF.api_limit_max, limit)
@@ -371,7 +376,7 @@ class ImagesController:
                 request.context, filters=filters, properties=properties,
                 tags=tags, visibility=visibility,
                 member_status=member_status, marker=marker, limit=limit,
-                sort=sort)
+                sort=sort, tie_direction=tie_direction)
         except exception.NotFound as error:
             raise _bad_request(str(error))
         return {'images': images, 'next_marker': next_marker}

@@ -58,7 +58,7 @@ class API(wsgi.Router):
             connect(mapper, '/images/{image_id}/actions/' + action,
                     actions_resource, {'POST': action}, body_reject=[action])
 
-        tags_resource = image_tags.create_resource()
+        tags_resource = image_tags.create_resource(all_schemas)
         connect(mapper, '/images/{image_id}/tags/{tag_value}', tags_resource,
                 {'PUT': 'update', 'DELETE': 'delete'},
                 body_reject=['update', 'delete'])
