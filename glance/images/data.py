@@ -99,11 +99,7 @@ def upload(context, image_id, body_file, size=None):
     """Store the data of a queued image and make it active."""
     with glance.db.writing() as session:
         image = service.find(session, context, image_id, for_update=True)
-        try:
-            rules.enforce_on_image(context, 'upload_image', image)
-        except exception.Forbidden:
-            raise exception.Forbidden(
-                'Not allowed to upload image data for image %s' % image_id)
+        rules.enforce_on_image(context, 'upload_image', image)
         if image['status'] != 'queued':
             raise exception.InvalidImageStatusTransition(
                 'Image status transition from %s to saving is not allowed'

@@ -21,9 +21,14 @@ def _find_image(session, context, image_id):
         raise exception.ImageNotFound('Image %s not found.' % image_id)
 
 
-def _check_shared(image):
+SHARED_ONLY = 'Only shared images have members.'
+
+
+def _check_shared(image, refusal):
+    """Forbidden (worded by `refusal`) unless the image is shared."""
     if image['visibility'] != 'shared':
-        raise exception.Forbidden('Only shared images have members.')
+        raise exception.Forbidden(refusal % {'id': image['id'],
+                                             'reason': SHARED_ONLY})
 
 
 def _visible_members(session, context, image):
@@ -42,15 +47,21 @@ def _enforce(context, image, action):
 def list_members(context, image_id):
     with glance.db.reading() as session:
         image = _find_image(session, context, image_id)
-        _check_shared(image)
+        _check_shared(image, 'Not allowed to list members for image '
+                             '%(id)s: %(reason)s')
         _enforce(context, image, 'get_members')
         return _visible_members(session, context, image)
 
 
 def get_member(context, image_id, member_id):
+    # Whatever the caller may not know about shows as missing.
     with glance.db.reading() as session:
         image = _find_image(session, context, image_id)
-        return _lookup(session, context, image, member_id)
+        try:
+            _check_shared(image, '%(reason)s')
+            return _lookup(session, context, image, member_id)
+        except exception.Forbidden as error:
+            raise exception.MemberNotFound(str(error))
 
 
 def _lookup(session, context, image, member_id):
@@ -71,36 +82,33 @@ def _lookup(session, context, image, member_id):
 def add_member(context, image_id, member_id):
     with glance.db.writing() as session:
         image = _find_image(session, context, image_id)
-        _check_shared(image)
-        try:
-            _enforce(context, image, 'add_member')
-        except exception.Forbidden:
-            raise exception.Forbidden(
-                'Not allowed to create members for image %s.' % image_id)
-        if db_api.member_list(session, image_id, member_id):
-            raise exception.Duplicate(
-                'Member %s is duplicated for image %s' % (member_id,
-                                                         image_id))
+        _check_shared(image, 'Not allowed to create members for image '
+                             '%(id)s.')
+        _enforce(context, image, 'add_member')
+        # The quota is checked first, as upstream does: a full image
+        # answers 413 even for a project that is already a member.
         count = db_api.member_count(session, image_id)
         try:
-            rules.check_quota('members', count + 1, CONF.image_member_quota)
+            rules.check_quota('members for this image', count + 1,
+                              CONF.image_member_quota)
         except exception.LimitExceeded as error:
             raise exception.LimitExceeded(
                 'Image member limit exceeded for image %s: %s:'
                 % (image_id, error))
+        if db_api.member_list(session, image_id, member_id):
+            raise exception.Duplicate(
+                'Member %s is duplicated for image %s' % (member_id,
+                                                         image_id))
         return db_api.member_create(session, image_id, member_id)
 
 
 def update_member(context, image_id, member_id, status):
     with glance.db.writing() as session:
         image = _find_image(session, context, image_id)
-        _check_shared(image)
+        _check_shared(image, 'Not allowed to update members for image '
+                             '%(id)s.')
         _lookup(session, context, image, member_id)
-        try:
-            _enforce(context, image, 'modify_member')
-        except exception.Forbidden:
-            raise exception.Forbidden(
-                'Not allowed to update members for image %s.' % image_id)
+        _enforce(context, image, 'modify_member')
         if status not in rules.MEMBER_STATUSES:
             raise exception.Invalid('Incorrect request: Status must be '
                                     '"pending", "accepted" or "rejected".')
@@ -111,11 +119,8 @@ def update_member(context, image_id, member_id, status):
 def delete_member(context, image_id, member_id):
     with glance.db.writing() as session:
         image = _find_image(session, context, image_id)
-        _check_shared(image)
+        _check_shared(image, 'Not allowed to delete members for image '
+                             '%(id)s.')
         _lookup(session, context, image, member_id)
-        try:
-            _enforce(context, image, 'delete_member')
-        except exception.Forbidden:
-            raise exception.Forbidden(
-                'Not allowed to delete members for image %s.' % image_id)
+        _enforce(context, image, 'delete_member')
         db_api.member_delete(session, image_id, member_id)

@@ -87,7 +87,7 @@ def create(context, base, extra_properties, tags):
         if owner != context.project_id:
             raise exception.Forbidden(
                 "You are not permitted to create images owned by '%s'"
-                % owner)
+                % owner, as_detail=True)
         policy.enforce(context, 'add_image', target)
     rules.enforce_visibility(context, visibility, target)
     for name in ('min_disk', 'min_ram'):
