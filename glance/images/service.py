@@ -156,7 +156,10 @@ def update(context, image_id, changes):
                 removed_props.add(name)
                 set_props.pop(name, None)
                 continue
-            if name == 'owner' and op == 'replace' and not context.is_admin:
+            # 'add' of an existing attribute replaces it: both need admin
+            # (upstream guards only 'replace', and so lets a member give
+            # its image away).
+            if name == 'owner' and not context.is_admin:
                 raise exception.Forbidden(
                     "Owner can't be updated by non admin.", as_detail=True)
             _authorize_change(context, image, name, value)
