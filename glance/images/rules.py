@@ -119,6 +119,15 @@ def new_image_target(context, owner, visibility):
     return {'project_id': owner, 'owner': owner, 'visibility': visibility}
 
 
+# Actions that change an image. Whatever their rules say, only an admin
+# or the owning project may do them (upstream's database layer insists
+# too): a rule written for projects never matches a project-less caller
+# to an ownerless image.
+CHANGES_IMAGE = frozenset(['modify_image', 'delete_image', 'upload_image',
+                           'deactivate', 'reactivate', 'set_image_location',
+                           'delete_image_location'])
+
+
 def enforce_on_image(context, action, image):
     """Enforce a rule on an existing image.
 
@@ -127,6 +136,10 @@ def enforce_on_image(context, action, image):
     """
     target = policy_target(context, image)
     if policy.check(context, action, target):
+        if action in CHANGES_IMAGE and not context.is_admin and (
+                image['owner'] is None
+                or image['owner'] != context.project_id):
+            raise exception.Forbidden('You do not own this image')
         return
     if action == 'get_image' or not policy.check(context, 'get_image',
                                                  target):
@@ -145,8 +158,12 @@ def can_see(context, image, is_member):
     """Whether the caller may see an image the database found.
 
     is_member: the caller's project is a member of the image (any status).
+    An image without an owner is there for everyone (as upstream has
+    it); the rules then decide what each caller may do with it.
     """
     if context.is_admin or image['owner'] == context.project_id:
+        return True
+    if image['owner'] is None:
         return True
     if image['visibility'] in ('public', 'community'):
         return True

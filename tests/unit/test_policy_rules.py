@@ -315,6 +315,40 @@ def test_a_protected_image_cannot_be_deleted_even_by_admin(owner, admin):
     assert owner.get(path).status_int == 200
 
 
+# --- images without an owner -------------------------------------------------
+
+@pytest.fixture
+def ownerless(as_project):
+    """An active shared image made by an admin acting for no project."""
+    admin = as_project('admin-project', roles=('admin',))
+    del admin.headers['X-Project-Id']
+    image = active_image(admin, visibility='shared')
+    assert image['owner'] is None
+    return image
+
+
+@pytest.mark.parametrize('method, suffix, body', VISIBLE_BUT_FORBIDDEN)
+def test_nobody_but_admin_changes_an_ownerless_image(
+        as_project, ownerless, method, suffix, body):
+    # A caller without a project is refused as well, though the rules'
+    # "project_id:%(project_id)s" would match its missing project to the
+    # missing owner.
+    without_project = as_project('p', roles=('member', 'reader'))
+    del without_project.headers['X-Project-Id']
+    for client in (as_project('other-project'), without_project):
+        response = _send(client, method,
+                         f"/v2/images/{ownerless['id']}{suffix}", body)
+        assert response.status_int == 403, response.text
+    assert without_project.get(f"/v2/images/{ownerless['id']}") \
+        .json['status'] == 'active'
+
+
+def test_everyone_may_download_an_ownerless_shared_image(other, ownerless):
+    response = other.get(f"/v2/images/{ownerless['id']}/file")
+    assert response.status_int == 200
+    assert response.body == DATA
+
+
 # --- downloads --------------------------------------------------------------
 
 def test_another_project_may_download_a_public_image(admin, other):
