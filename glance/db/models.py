@@ -4,25 +4,31 @@ Images are soft-deleted (`deleted`, `deleted_at`, status 'deleted') so that
 an image id is never handed out twice; their properties, tags, members and
 locations are plain rows removed when they are removed.
 """
-from sqlalchemy import BigInteger
-from sqlalchemy import Boolean
-from sqlalchemy import DateTime
-from sqlalchemy import ForeignKey
-from sqlalchemy import Index
-from sqlalchemy import Integer
-from sqlalchemy import String
-from sqlalchemy import Text
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects import mysql
-from sqlalchemy.orm import DeclarativeBase
-from sqlalchemy.orm import Mapped
-from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Microseconds everywhere (MySQL's DATETIME drops them by default): list
 # order and markers rely on created_at being distinct.
 Timestamp = DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql')
 # Property values may be long; MySQL's TEXT caps at 64 KiB.
 LongText = Text().with_variant(mysql.LONGTEXT(), 'mysql')
+# MySQL tables hold any Unicode text whatever the server's default character
+# set, and compare it byte for byte as the other databases do: with the
+# usual case-insensitive collations 'Tag' and 'tag' (or property names
+# 'Key' and 'key') would collide in the unique constraints.
+MYSQL_OPTIONS = {'mysql_engine': 'InnoDB', 'mysql_charset': 'utf8mb4',
+                 'mysql_collate': 'utf8mb4_bin'}
 
 
 class Base(DeclarativeBase):
@@ -40,6 +46,7 @@ class Image(Base):
         Index('ix_images_deleted', 'deleted'),
         Index('ix_images_checksum', 'checksum'),
         Index('ix_images_os_hash_value', 'os_hash_value'),
+        MYSQL_OPTIONS,
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -69,6 +76,7 @@ class ImageProperty(Base):
     __table_args__ = (
         UniqueConstraint('image_id', 'name', name='uq_image_properties_name'),
         Index('ix_image_properties_name', 'name'),
+        MYSQL_OPTIONS,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True,
@@ -84,6 +92,7 @@ class ImageTag(Base):
     __table_args__ = (
         UniqueConstraint('image_id', 'value', name='uq_image_tags_value'),
         Index('ix_image_tags_value', 'value'),
+        MYSQL_OPTIONS,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True,
@@ -98,6 +107,7 @@ class ImageMember(Base):
     __table_args__ = (
         UniqueConstraint('image_id', 'member', name='uq_image_members_member'),
         Index('ix_image_members_member_status', 'member', 'status'),
+        MYSQL_OPTIONS,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True,
@@ -115,6 +125,7 @@ class ImageLocation(Base):
     __tablename__ = 'image_locations'
     __table_args__ = (
         Index('ix_image_locations_image_id', 'image_id'),
+        MYSQL_OPTIONS,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True,

@@ -4,16 +4,19 @@ Revision ID: 0001
 Revises:
 Create Date: 2026-11-26
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
-from glance.db.models import LongText
-from glance.db.models import Timestamp
+from glance.db.models import LongText, Timestamp
 
 revision = '0001'
 down_revision = None
 branch_labels = None
 depends_on = None
+
+# Unicode and byte-wise comparison on MySQL (see glance.db.models).
+MYSQL_OPTIONS = {'mysql_engine': 'InnoDB', 'mysql_charset': 'utf8mb4',
+                 'mysql_collate': 'utf8mb4_bin'}
 
 
 def upgrade():
@@ -39,6 +42,7 @@ def upgrade():
         sa.Column('updated_at', Timestamp),
         sa.Column('deleted_at', Timestamp),
         sa.Column('deleted', sa.Boolean, nullable=False),
+        **MYSQL_OPTIONS,
     )
     for name, columns in [
             ('ix_images_created_at_id', ['created_at', 'id']),
@@ -60,6 +64,7 @@ def upgrade():
         sa.Column('value', LongText),
         sa.UniqueConstraint('image_id', 'name',
                             name='uq_image_properties_name'),
+        **MYSQL_OPTIONS,
     )
     op.create_index('ix_image_properties_name', 'image_properties', ['name'])
 
@@ -70,6 +75,7 @@ def upgrade():
                   nullable=False),
         sa.Column('value', sa.String(255), nullable=False),
         sa.UniqueConstraint('image_id', 'value', name='uq_image_tags_value'),
+        **MYSQL_OPTIONS,
     )
     op.create_index('ix_image_tags_value', 'image_tags', ['value'])
 
@@ -85,6 +91,7 @@ def upgrade():
         sa.Column('updated_at', Timestamp),
         sa.UniqueConstraint('image_id', 'member',
                             name='uq_image_members_member'),
+        **MYSQL_OPTIONS,
     )
     op.create_index('ix_image_members_member_status', 'image_members',
                     ['member', 'status'])
@@ -98,6 +105,7 @@ def upgrade():
         sa.Column('meta_data', sa.Text, nullable=False),
         sa.Column('status', sa.String(30), nullable=False),
         sa.Column('created_at', Timestamp, nullable=False),
+        **MYSQL_OPTIONS,
     )
     op.create_index('ix_image_locations_image_id', 'image_locations',
                     ['image_id'])
