@@ -12,10 +12,9 @@ import fcntl
 import os
 import threading
 
-from oslo_config import cfg
 import sqlalchemy
-from sqlalchemy import event
-from sqlalchemy import orm
+from oslo_config import cfg
+from sqlalchemy import event, orm
 
 CONF = cfg.CONF
 
@@ -67,8 +66,8 @@ def _sqlite_engine(url):
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute('PRAGMA journal_mode=WAL')
-        cursor.execute('PRAGMA synchronous=%s'
-                       % CONF.database.sqlite_synchronous)
+        cursor.execute(
+            f'PRAGMA synchronous={CONF.database.sqlite_synchronous}')
         cursor.execute('PRAGMA foreign_keys=ON')
         cursor.close()
 
@@ -130,9 +129,8 @@ def is_sqlite():
 def reading():
     """A read transaction."""
     get_engine()
-    with _sessionmaker() as session:
-        with session.begin():
-            yield session
+    with _sessionmaker() as session, session.begin():
+        yield session
 
 
 @contextlib.contextmanager
@@ -140,14 +138,12 @@ def writing():
     """A write transaction, committed on success, rolled back on error."""
     engine = get_engine()
     if engine.dialect.name != 'sqlite':
-        with _sessionmaker() as session:
-            with session.begin():
-                yield session
+        with _sessionmaker() as session, session.begin():
+            yield session
         return
-    with _sqlite_write_lock:
-        with _write_sessionmaker() as session:
-            with session.begin():
-                yield session
+    with _sqlite_write_lock, _write_sessionmaker() as session, \
+            session.begin():
+        yield session
 
 
 def ensure_schema():

@@ -5,6 +5,7 @@ Every function takes the session of a transaction opened with
 an image is its column values plus `properties` (a dict) and `tags` (a
 list).
 """
+import contextlib
 import datetime
 import json
 
@@ -20,13 +21,36 @@ members = models.ImageMember.__table__
 locations = models.ImageLocation.__table__
 
 IMAGE_COLUMNS = tuple(c.name for c in images.columns)
-# Columns that may hold NULL and so need care when sorting and paging.
-NULLABLE_SORT_KEYS = frozenset(['name', 'size', 'disk_format',
-                                'container_format', 'updated_at'])
 
 
 def utcnow():
-    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    # Not datetime.UTC: that is Python 3.11+, and 3.10 is supported.
+    now = datetime.datetime.now(datetime.timezone.utc)  # noqa: UP017
+    return now.replace(tzinfo=None)
+
+
+def _is_unique_violation(error):
+    """Whether an IntegrityError is a duplicate key (not, say, NULL)."""
+    orig = error.orig
+    postgresql_code = getattr(orig, 'pgcode', None) or getattr(
+        orig, 'sqlstate', None)
+    if postgresql_code == '23505':  # PostgreSQL unique_violation
+        return True
+    if orig.args and orig.args[0] == 1062:  # MySQL "Duplicate entry"
+        return True
+    return 'UNIQUE constraint failed' in str(orig)  # SQLite
+
+
+@contextlib.contextmanager
+def _duplicate_as(message):
+    """Report a unique key violation as Duplicate(message): a concurrent
+    transaction inserted the same key after our check."""
+    try:
+        yield
+    except sa.exc.IntegrityError as error:
+        if _is_unique_violation(error):
+            raise exception.Duplicate(message) from error
+        raise
 
 
 # --- reading images -------------------------------------------------------
@@ -109,7 +133,7 @@ def _order_by(column, direction, dialect):
     ordered = column.asc() if direction == 'asc' else column.desc()
     # NULL sorts as the smallest value everywhere (as SQLite and MySQL
     # do); PostgreSQL has to be told.
-    if dialect == 'postgresql' and column.name in NULLABLE_SORT_KEYS:
+    if dialect == 'postgresql' and column.nullable:
         ordered = ordered.nulls_first() if direction == 'asc' \
             else ordered.nulls_last()
     return ordered
@@ -190,7 +214,7 @@ def image_list(session, project_id, is_admin, filters=(), properties_eq=None,
                 images.c.id == marker,
                 visible_to(project_id, is_admin, 'all'))).first()
         if marker_row is None:
-            raise exception.BadRequest('No image found with ID %s' % marker)
+            raise exception.BadRequest(f'No image found with ID {marker}')
         conditions.append(_after_marker(sort, marker_row._mapping))
 
     dialect = session.get_bind().dialect.name
@@ -216,13 +240,15 @@ def owner_storage_usage(session, owner, exclude_image_id=None):
 
 def image_create(session, values, image_properties=None, image_tags=()):
     """Insert an image; Duplicate if its id was ever used."""
+    duplicate = f"Image ID {values['id']} already exists!"
     if image_id_exists(session, values['id']):
-        raise exception.Duplicate('Image ID %s already exists!' % values['id'])
+        raise exception.Duplicate(duplicate)
     now = utcnow()
     row = {'created_at': now, 'updated_at': now, 'deleted': False,
            'deleted_at': None}
     row.update(values)
-    session.execute(images.insert().values(**row))
+    with _duplicate_as(duplicate):
+        session.execute(images.insert().values(**row))
     _insert_properties(session, values['id'], image_properties or {})
     if image_tags:
         session.execute(tags.insert(), [
@@ -259,9 +285,10 @@ def image_update(session, image_id, values=None, set_properties=None,
         result = session.execute(query.values(**values))
         if result.rowcount == 0:
             current = image_get(session, image_id)  # ImageNotFound if gone
+            target = values.get('status', 'changed')
             raise exception.Conflict(
-                'Image status transition from %s to %s is not allowed' % (
-                    current['status'], values.get('status', 'changed')))
+                f"Image status transition from {current['status']} to "
+                f"{target} is not allowed")
     if delete_properties:
         session.execute(properties.delete().where(
             properties.c.image_id == image_id,
@@ -315,7 +342,7 @@ def tag_delete(session, image_id, tag):
     result = session.execute(tags.delete().where(
         tags.c.image_id == image_id, tags.c.value == tag))
     if result.rowcount == 0:
-        raise exception.NotFound('Tag %s not found' % tag)
+        raise exception.NotFound(f'Tag {tag} not found')
 
 
 # --- members ----------------------------------------------------------------
@@ -347,9 +374,11 @@ def member_count(session, image_id):
 def member_create(session, image_id, member, status='pending',
                   can_share=False):
     now = utcnow()
-    session.execute(members.insert().values(
-        image_id=image_id, member=member, status=status,
-        can_share=can_share, created_at=now, updated_at=now))
+    with _duplicate_as(
+            f'Member {member} is duplicated for image {image_id}'):
+        session.execute(members.insert().values(
+            image_id=image_id, member=member, status=status,
+            can_share=can_share, created_at=now, updated_at=now))
     return member_get(session, image_id, member)
 
 
