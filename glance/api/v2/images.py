@@ -216,11 +216,14 @@ class RequestDeserializer(wsgi.Deserializer):
 
     def create(self, request):
         body = self._body(request)
-        if isinstance(body, dict):
-            for name in rules.DISALLOWED_ON_CREATE:
-                if name in body:
-                    raise webob.exc.HTTPForbidden(
-                        explanation="Attribute '%s' is read-only." % name)
+        if not isinstance(body, dict):
+            # (The image schema does not say so: upstream answers 500.)
+            raise _bad_request("Provided object does not match schema "
+                               "'image': %r is not of type 'object'" % body)
+        for name in rules.DISALLOWED_ON_CREATE:
+            if name in body:
+                raise webob.exc.HTTPForbidden(
+                    explanation="Attribute '%s' is read-only." % name)
         self.schemas.image.validate(body)
         if 'locations' in body:
             raise webob.exc.HTTPForbidden(
