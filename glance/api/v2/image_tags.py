@@ -16,7 +16,13 @@ class TagsController:
     def update(self, request, image_id, tag_value):
         self.schemas.image.validate({'tags': [tag_value]})
         with _image_not_found_message(image_id):
-            service.add_tag(request.context, image_id, tag_value)
+            try:
+                service.add_tag(request.context, image_id, tag_value)
+            except exception.LimitExceeded as error:
+                # Upstream's wording, trailing colon included.
+                raise webob.exc.HTTPRequestEntityTooLarge(
+                    explanation='Image tag limit exceeded for image %s: '
+                                '%s:' % (image_id, error))
 
     def delete(self, request, image_id, tag_value):
         with _image_not_found_message(image_id):
