@@ -209,10 +209,16 @@ def image_list(session, project_id, is_admin, filters=(), properties_eq=None,
             sort.append((key, tie_direction))
 
     if marker is not None:
-        marker_row = session.execute(
-            sa.select(images).where(
-                images.c.id == marker,
-                visible_to(project_id, is_admin, 'all'))).first()
+        # The marker must be an image the caller could look up by id
+        # (ownerless images included), and alive unless deleted ones are
+        # listed too.
+        marker_query = sa.select(images).where(
+            images.c.id == marker,
+            sa.or_(visible_to(project_id, is_admin, 'all'),
+                   images.c.owner.is_(None)))
+        if not include_deleted:
+            marker_query = marker_query.where(images.c.deleted == sa.false())
+        marker_row = session.execute(marker_query).first()
         if marker_row is None:
             raise exception.BadRequest(f'No image found with ID {marker}')
         conditions.append(_after_marker(sort, marker_row._mapping))

@@ -241,8 +241,6 @@ def test_an_ownerless_image_is_seen_by_id_but_not_listed(stranger,
     assert listed(stranger, '?visibility=all&member_status=all') == []
 
 
-@pytest.mark.xfail(strict=True, reason='glance/db/api.py visible_to (marker '
-                   'lookup) ignores that ownerless images are visible')
 def test_a_visible_ownerless_image_may_be_a_marker(stranger, ownerless):
     response = stranger.get(
         f"/v2/images?marker={ownerless['shared']['id']}")
@@ -344,8 +342,6 @@ def test_the_marker_of_an_unknown_image_is_refused(owner):
     assert response.status_int == 400
 
 
-@pytest.mark.xfail(strict=True, reason='glance/db/api.py image_list looks '
-                   'the marker up among deleted images too (upstream: 400)')
 def test_the_marker_of_a_deleted_image_is_refused(owner):
     image = owner.create_image()
     owner.create_image()
