@@ -256,8 +256,8 @@ server_opts = [
                             'or IPv6 address, or a host name. The default '
                             'listens on every IPv4 interface.'),
     cfg.PortOpt('bind_port',
-                help='Port to listen on. Unset means the usual port of the '
-                     'service (9292 for glance-api).'),
+                help='Port to listen on. Unset (or 0) means the usual port '
+                     'of the service: 9292 for glance-api.'),
     cfg.IntOpt('workers', min=0, default=os.cpu_count() or 1,
                sample_default='<number of CPUs>',
                help='Number of worker processes that serve requests. 0 '
@@ -292,6 +292,10 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 # A worker that dies sooner than this after its start is probably failing
 # at start-up: pause before replacing it rather than fork in a tight loop.
 MIN_WORKER_LIFETIME = 1.0
+# A stopping process first stops accepting, then gives the connections it
+# has just accepted this long to get their request under way, before the
+# connections still without one are closed (see _Listener).
+REQUEST_START_GRACE = 1.0
 
 
 def list_opts():
@@ -374,6 +378,61 @@ def _describe_exit(status):
     return f'exit status {code}'
 
 
+class _StopAccepting(BaseException):
+    """Thrown into the server's accept() to make it stop taking connections.
+
+    A BaseException, so that no `except Exception` on the way swallows it.
+    """
+
+
+class _Listener:
+    """The listening socket as eventlet's server sees it.
+
+    When eventlet's server leaves its accept loop, it at once shuts down
+    every connection with no request under way, including one accepted an
+    instant earlier whose request is still on its way. So a process stops
+    in two steps: `stop_accepting()` parks the server in accept() and closes
+    the socket; a moment later, SystemExit thrown into the server makes it
+    leave its loop and wait for the requests in progress.
+    """
+
+    def __init__(self, sock):
+        self._sock = sock
+        self.family = sock.family
+        self._accepting = True
+        self._in_accept = False
+
+    def getsockname(self):
+        return self._sock.getsockname()
+
+    def close(self):
+        self._sock.close()
+
+    def accept(self):
+        import eventlet
+
+        if self._accepting:
+            self._in_accept = True
+            try:
+                return self._sock.accept()
+            except _StopAccepting:
+                pass
+            finally:
+                self._in_accept = False
+        # Parked: an event nobody sends; the server's SystemExit ends this.
+        eventlet.Event().wait()
+
+    def stop_accepting(self, server):
+        """Stop taking connections; `server` is the server's greenthread."""
+        self._accepting = False
+        if self._in_accept:
+            server.kill(_StopAccepting)
+        # Stop listening now rather than after the last request: once every
+        # process has closed the socket, connections are refused instead of
+        # queued and dropped.
+        self._sock.close()
+
+
 def _send_signal(pid, signum):
     try:
         os.kill(pid, signum)
@@ -415,10 +474,8 @@ class Server:
                 STOP_SIGNALS + (signal.SIGHUP, signal.SIGCHLD))
             for _ in range(CONF.workers):
                 self._start_worker()
-        LOG.info('Listening on %s port %s with %s', CONF.bind_host,
-                 self._socket.getsockname()[1],
-                 f'{CONF.workers} workers' if CONF.workers
-                 else f'no workers (serving in process {os.getpid()})')
+        LOG.info('Listening on %s port %s (workers: %d)', CONF.bind_host,
+                 self._socket.getsockname()[1], CONF.workers)
         systemd.notify('READY=1')
 
     def wait(self):
@@ -442,8 +499,9 @@ class Server:
 
         # eventlet reads this module global while it parses headers.
         eventlet.wsgi.MAX_HEADER_LINE = CONF.max_header_line
+        listener = _Listener(self._socket)
         server = eventlet.spawn(
-            eventlet.wsgi.server, self._socket, self._call_application,
+            eventlet.wsgi.server, listener, self._call_application,
             custom_pool=eventlet.GreenPool(self.threads),
             log=ACCESS_LOG,
             keepalive=CONF.http_keepalive,
@@ -451,14 +509,15 @@ class Server:
             # Tracebacks go to the log, never to the client.
             debug=False)
         watcher = eventlet.spawn(
-            self._watch_signals, inbox, server, reload_on_hangup)
+            self._watch_signals, inbox, server, listener, reload_on_hangup)
         try:
             server.wait()
         finally:
             watcher.kill()
             inbox.close()
 
-    def _watch_signals(self, inbox, server, reload_on_hangup):
+    def _watch_signals(self, inbox, server, listener, reload_on_hangup):
+        import eventlet
         from eventlet import hubs
 
         while True:
@@ -469,13 +528,11 @@ class Server:
             if received.intersection(STOP_SIGNALS):
                 LOG.info('Process %d stopping: finishing the requests in '
                          'progress', os.getpid())
+                listener.stop_accepting(server)
+                eventlet.sleep(REQUEST_START_GRACE)
                 # eventlet's server leaves its accept loop on SystemExit,
                 # then waits for the requests in progress before returning.
                 server.kill(SystemExit)
-                # Stop listening now rather than after the last request:
-                # once every process has closed the socket, new
-                # connections are refused instead of queued and dropped.
-                self._socket.close()
                 return
 
     # -- the master ---------------------------------------------------------
