@@ -1,0 +1,1 @@
+"""WSGI applications for servers such as uwsgi, gunicorn or mod_wsgi."""
