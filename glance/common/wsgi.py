@@ -40,6 +40,8 @@ def to_http_error(error, headers=None):
     """The webob HTTP error for one of the project's exceptions."""
     for cls in type(error).__mro__:
         if cls in HTTP_ERRORS:
+            if error.as_detail:
+                return HTTP_ERRORS[cls](detail=str(error), headers=headers)
             return HTTP_ERRORS[cls](explanation=str(error), headers=headers)
     return webob.exc.HTTPInternalServerError()
 
@@ -144,7 +146,7 @@ class Resource:
 class RejectMethodController:
     """Answers 405 with the methods a known path does accept."""
 
-    def reject(self, request, allowed_methods):
+    def reject(self, request, allowed_methods, **path_variables):
         raise webob.exc.HTTPMethodNotAllowed(
             explanation='The method %s is not allowed for this resource. '
                         % request.method,
