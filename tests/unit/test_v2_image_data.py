@@ -8,10 +8,12 @@ import os
 import pytest
 import webob
 
-import glance.db
 from glance.common import config
+import glance.db
 from glance.db import api as db_api
-from tests.conftest import PATCH_TYPE, Client, configure
+from tests.conftest import PATCH_TYPE
+from tests.conftest import Client
+from tests.conftest import configure
 
 DATA = bytes(range(256)) * 4  # 1024 bytes, each position distinguishable
 MISSING_ID = '00000000-0000-4000-8000-000000000000'

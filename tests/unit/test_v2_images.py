@@ -8,10 +8,12 @@ import re
 
 import pytest
 
-import glance.db
 from glance.common import config
+import glance.db
 from glance.db import api as db_api
-from tests.conftest import PATCH_TYPE, Client, configure
+from tests.conftest import PATCH_TYPE
+from tests.conftest import Client
+from tests.conftest import configure
 
 PATCH_V20 = 'application/openstack-images-v2.0-json-patch'
 ACCEPT_PATCH = ('application/openstack-images-v2.0-json-patch, '

@@ -8,10 +8,11 @@ import urllib.parse
 
 import pytest
 
-import glance.db
 from glance.common import config
+import glance.db
 from glance.db import api as db_api
-from tests.conftest import Client, configure
+from tests.conftest import Client
+from tests.conftest import configure
 
 
 @pytest.fixture

@@ -4,7 +4,8 @@ import pytest
 
 from glance.api import versions
 from glance.common import config
-from tests.conftest import Client, configure
+from tests.conftest import Client
+from tests.conftest import configure
 
 # Upstream's order of the v2 versions (not sorted); a service lists the
 # ones whose features it has, in this order.
@@ -174,10 +175,17 @@ def test_unknown_version_for_any_method_gets_multiple_choices(client):
     assert client.get('/v2/images').json['images'] == []
 
 
-def test_v2_without_slash_redirects_to_v2_slash(client):
-    response = client.get('/v2')
+@pytest.mark.parametrize('path', ['/v2', '/v2.1', '/v2.7'])
+def test_version_without_slash_redirects_to_v2_slash(client, path):
+    response = client.get(path)
     assert response.status_int == 302
     assert response.location == 'http://localhost/v2/'
+
+
+def test_versions_answers_any_method(client):
+    response = client.post('/versions')
+    assert response.status_int == 200
+    assert 'versions' in response.json
 
 
 def test_v1_is_listed_and_routed_when_enabled(client_with):
@@ -217,6 +225,14 @@ def test_wrong_method_on_known_path_is_405_with_allow(client, method, path,
     assert response.headers['Allow'] == allowed
     assert (f'The method {method} is not allowed for this resource.'
             in response.text)
+
+
+def test_head_is_not_routed(client):
+    # As upstream: no route takes HEAD, so a known path answers 405.
+    response = client.request('HEAD', '/v2/images')
+    assert response.status_int == 405
+    assert response.headers['Allow'] == 'GET, POST'
+    assert response.body == b''
 
 
 def test_unknown_method_on_unknown_path_is_not_implemented(client):
