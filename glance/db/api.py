@@ -211,12 +211,13 @@ def image_list(session, project_id, is_admin, filters=(), properties_eq=None,
     if marker is not None:
         # The marker must be an image the caller could look up by id
         # (ownerless images included), and alive unless deleted ones are
-        # listed too.
+        # listed too or the caller is an admin (as upstream, whose admins
+        # may see deleted images).
         marker_query = sa.select(images).where(
             images.c.id == marker,
             sa.or_(visible_to(project_id, is_admin, 'all'),
                    images.c.owner.is_(None)))
-        if not include_deleted:
+        if not include_deleted and not is_admin:
             marker_query = marker_query.where(images.c.deleted == sa.false())
         marker_row = session.execute(marker_query).first()
         if marker_row is None:
