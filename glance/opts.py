@@ -1,6 +1,7 @@
 """Every option glance-api reads, for oslo-config-generator."""
 import itertools
 
+from glance import store
 from glance.api import versions
 from glance.api.middleware import context
 from glance.api.v2 import images
@@ -9,7 +10,6 @@ from glance.common import config
 from glance.common import wsgi
 import glance.db
 from glance.images import rules
-from glance import store
 
 
 def list_api_opts():

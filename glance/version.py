@@ -1,7 +1,7 @@
-"""The version this package reports (glance-api --version, the User-Agent of stores)."""
+"""The version this package reports (glance-api --version, store clients)."""
 from importlib import metadata
 
 try:
     version_string = metadata.version('glance')
-except metadata.PackageNotFoundError:  # running from a source tree without install
+except metadata.PackageNotFoundError:  # a source tree, not installed
     version_string = '0.0.0'

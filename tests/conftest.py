@@ -6,10 +6,10 @@ import os
 import pytest
 import webob
 
+from glance import store
 from glance.common import config
 from glance.common import policy
 import glance.db
-from glance import store
 
 REPO_ETC = os.path.join(os.path.dirname(os.path.dirname(__file__)), 'etc')
 PATCH_TYPE = 'application/openstack-images-v2.1-json-patch'

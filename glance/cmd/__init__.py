@@ -12,7 +12,7 @@ import warnings
 # import-time deprecation notice would otherwise open every log.
 warnings.filterwarnings('ignore', message=r'\s*Eventlet is deprecated')
 
-import eventlet
+import eventlet  # noqa: E402 (the filter must come first)
 
 # socket: the server and the HTTP and database clients; select and time:
 # waits that must let other requests run; thread: locks (the database

@@ -10,7 +10,8 @@ import sys
 from oslo_log import log as logging
 
 from glance import store
-from glance.common import config, wsgi
+from glance.common import config
+from glance.common import wsgi
 
 LOG = logging.getLogger(__name__)
 

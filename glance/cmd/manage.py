@@ -16,12 +16,12 @@ import logging as std_logging
 import os
 import sys
 
-import sqlalchemy
 from oslo_config import cfg
 from oslo_log import log as logging
+import sqlalchemy
 
-import glance.db
 from glance.common import config
+import glance.db
 from glance.db import migration
 
 CONF = cfg.CONF

@@ -125,7 +125,8 @@ class StoreError(GlanceException):
 
 
 class StoreAddDisabled(Forbidden):
-    message = 'Configuration for store failed. Adding images to this store is disabled.'
+    message = ('Configuration for store failed. Adding images to this store '
+               'is disabled.')
 
 
 class StoreDeleteNotSupported(StoreError):
@@ -145,4 +146,5 @@ class StoreUnavailable(StoreError):
 
 
 class BadStoreConfiguration(StoreError):
-    message = 'Store %(store_name)s could not be configured correctly: %(reason)s'
+    message = ('Store %(store_name)s could not be configured correctly: '
+               '%(reason)s')

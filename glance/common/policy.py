@@ -15,6 +15,7 @@ CONF = cfg.CONF
 ADMIN = 'rule:context_is_admin'
 MEMBER_OF_OWNER = 'role:member and project_id:%(project_id)s'
 READER_OF_OWNER = 'role:reader and project_id:%(project_id)s'
+OWNER_OR_MEMBER = 'project_id:%(project_id)s or project_id:%(member_id)s'
 # Who may see an image at all (the database only finds an image for those
 # who are allowed to see it: owner, members, public and community).
 VISIBLE = ("project_id:%(project_id)s or project_id:%(member_id)s or "
@@ -75,12 +76,12 @@ RULES = [
     _image_rule('delete_member', '%s or (%s)' % (ADMIN, MEMBER_OF_OWNER),
                 'Stop sharing an image with a project.', 'DELETE',
                 MEMBERS + '/{member_id}'),
-    _image_rule('get_member', '%s or role:reader and (project_id:%%(project_id)s'
-                ' or project_id:%%(member_id)s)' % ADMIN,
+    _image_rule('get_member', '%s or role:reader and (%s)'
+                % (ADMIN, OWNER_OR_MEMBER),
                 'Show a membership of an image.', 'GET',
                 MEMBERS + '/{member_id}'),
-    _image_rule('get_members', '%s or role:reader and (project_id:%%(project_id)s'
-                ' or project_id:%%(member_id)s)' % ADMIN,
+    _image_rule('get_members', '%s or role:reader and (%s)'
+                % (ADMIN, OWNER_OR_MEMBER),
                 'List the memberships of an image.', 'GET', MEMBERS),
     _image_rule('modify_member', '%s or (role:member and '
                 'project_id:%%(member_id)s)' % ADMIN,

@@ -5,7 +5,13 @@ A `Router` matches a path with Routes and hands the request to a
 the project's exceptions into HTTP errors (`HTTP_ERRORS`).
 """
 import json
+import os
+import signal
+import socket
+import time
 
+from oslo_config import cfg
+from oslo_log import log as logging
 import routes
 import routes.middleware
 import webob
@@ -13,6 +19,7 @@ import webob.dec
 import webob.exc
 
 from glance.common import exception
+from glance.common import systemd
 
 # The one table from the project's exceptions to HTTP errors. Subclasses
 # map through their nearest listed ancestor.
@@ -234,19 +241,9 @@ class Middleware:
 # requests in progress before it exits. With workers = 0 a single process
 # serves and there is no master.
 #
-# The imports sit here to keep the section apart from the request plumbing
-# above. eventlet itself is imported only by the code that serves, so that
-# loading this module (as the uwsgi entry point does) never pulls it in.
+# eventlet itself is imported only by the code that serves, so that loading
+# this module (as the uwsgi entry point does) never pulls it in.
 # ===========================================================================
-import os
-import signal
-import socket
-import time
-
-from oslo_config import cfg
-from oslo_log import log as logging
-
-from glance.common import systemd
 
 LOG = logging.getLogger(__name__)
 # The access log (one line per request) and eventlet's connection messages.

@@ -12,9 +12,10 @@ import fcntl
 import os
 import threading
 
-import sqlalchemy
 from oslo_config import cfg
-from sqlalchemy import event, orm
+import sqlalchemy
+from sqlalchemy import event
+from sqlalchemy import orm
 
 CONF = cfg.CONF
 

@@ -11,12 +11,12 @@ import struct
 
 from oslo_config import cfg
 
-import glance.db
+from glance import store
 from glance.common import exception
+import glance.db
 from glance.db import api as db_api
 from glance.images import rules
 from glance.images import service
-from glance import store
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ def read_chunks(body_file, chunk_size=UPLOAD_CHUNK_SIZE):
     while True:
         try:
             chunk = body_file.read(chunk_size)
-        except (IOError, OSError, ValueError) as error:
+        except (OSError, ValueError) as error:
             raise ClientReadError(
                 'Error reading the image data from the request: %s' % error)
         if not chunk:

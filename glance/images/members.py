@@ -5,8 +5,8 @@ rejects. A member sees its own membership; the owner sees all of them.
 """
 from oslo_config import cfg
 
-import glance.db
 from glance.common import exception
+import glance.db
 from glance.db import api as db_api
 from glance.images import rules
 from glance.images import service

@@ -99,7 +99,7 @@ def storage_quota_bytes():
     return int(match.group(1)) * _UNITS[match.group(2) or 'B']
 
 
-# --- policy -------------------------------------------------------------------
+# --- policy ------------------------------------------------------------------
 
 def policy_target(context, image):
     """What policy rules see of an image: its attributes and properties,

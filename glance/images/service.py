@@ -10,18 +10,18 @@ import uuid
 
 from oslo_config import cfg
 
-import glance.db
+from glance import store
 from glance.common import exception
 from glance.common import policy
+import glance.db
 from glance.db import api as db_api
 from glance.images import rules
-from glance import store
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 
-# --- finding images -----------------------------------------------------------
+# --- finding images ----------------------------------------------------------
 
 def find(session, context, image_id, for_update=False):
     """The image, if the caller may see it; ImageNotFound otherwise."""
@@ -67,7 +67,7 @@ def list_images(context, filters=(), properties=None, tags=(),
     return shown, next_marker
 
 
-# --- create -------------------------------------------------------------------
+# --- create ------------------------------------------------------------------
 
 def create(context, base, extra_properties, tags):
     """Create a queued image.
@@ -124,7 +124,7 @@ def _check_not_negative(name, value):
             "value" % (value, name))
 
 
-# --- update -------------------------------------------------------------------
+# --- update ------------------------------------------------------------------
 
 def update(context, image_id, changes):
     """Apply JSON-patch style changes: (op, name, value) with op one of
@@ -270,7 +270,7 @@ def _move(context, image_id, action, source, target):
                             expected_status=source)
 
 
-# --- tags ---------------------------------------------------------------------
+# --- tags --------------------------------------------------------------------
 
 def add_tag(context, image_id, tag):
     with glance.db.writing() as session:

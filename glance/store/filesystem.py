@@ -15,7 +15,8 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from glance.common import exception
-from glance.store import driver, location
+from glance.store import driver
+from glance.store import location
 
 LOG = logging.getLogger(__name__)
 

@@ -7,11 +7,12 @@ import os
 import re
 import urllib.parse
 
-import requests
 from oslo_config import cfg
+import requests
 
 from glance.common import exception
-from glance.store import driver, location
+from glance.store import driver
+from glance.store import location
 
 http_opts = [
     cfg.FloatOpt('http_store_timeout',

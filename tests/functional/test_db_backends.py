@@ -23,16 +23,18 @@ import threading
 import time
 import uuid
 
-import pytest
-import sqlalchemy as sa
 from alembic import autogenerate
 from alembic import migration as alembic_migration
+import pytest
+import sqlalchemy as sa
 from sqlalchemy import pool
 
+from glance.common import config
+from glance.common import exception
 import glance.db
-from glance.common import config, exception
 from glance.db import api as db_api
-from glance.db import migration, models
+from glance.db import migration
+from glance.db import models
 
 CONF = config.CONF
 BACKENDS = ('sqlite', 'postgresql', 'mysql')

@@ -8,14 +8,15 @@ oslo.middleware's request_id filter, on the response.
 import json
 import re
 
+from oslo_middleware import request_id
 import pytest
 import webob
 import webob.dec
-from oslo_middleware import request_id
 
 from glance import context
 from glance.api.middleware import context as context_filters
-from glance.common import config, policy
+from glance.common import config
+from glance.common import policy
 
 REQUEST_ID = re.compile(
     r'^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')

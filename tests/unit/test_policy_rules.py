@@ -270,7 +270,8 @@ REFUSING_RULES = ['modify_image', 'delete_image', 'upload_image',
 
 @pytest.mark.parametrize('method, suffix, body, rule', [
     request + (rule,)
-    for request, rule in zip(VISIBLE_BUT_FORBIDDEN, REFUSING_RULES)])
+    for request, rule in zip(VISIBLE_BUT_FORBIDDEN, REFUSING_RULES,
+                             strict=True)])
 def test_a_public_image_of_another_project_is_read_only(
         admin, other, method, suffix, body, rule):
     image = admin.create_image(visibility='public', owner='owner-project',

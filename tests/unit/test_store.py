@@ -21,8 +21,9 @@ import requests
 from glance import store
 from glance.common import exception
 from glance.common.config import CONF
-from glance.store import filesystem, location
+from glance.store import filesystem
 from glance.store import http as http_store
+from glance.store import location
 
 IMAGE_ID = 'a5e2f0f4-1a7e-4d0e-9d55-0c0a1b6f1c11'
 DATA = bytes(range(256)) * 40  # 10240 bytes, no two neighbours equal
@@ -742,7 +743,8 @@ def test_http_proxy_information_is_used(stores, web_server, set_option):
 def tls_server(tmp_path, no_env_proxies):
     """An https server with a self-signed certificate for 127.0.0.1."""
     x509 = pytest.importorskip('cryptography.x509')
-    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
     key = ec.generate_private_key(ec.SECP256R1())

@@ -10,8 +10,8 @@ import json
 from oslo_config import cfg
 import webob.exc
 
-from glance.common import wsgi
 from glance import context
+from glance.common import wsgi
 
 CONF = cfg.CONF
 

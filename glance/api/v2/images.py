@@ -47,7 +47,7 @@ def _bad_request(message):
     return webob.exc.HTTPBadRequest(explanation=message)
 
 
-# --- list query parsing -------------------------------------------------------
+# --- list query parsing ------------------------------------------------------
 
 def split_quoted_list(value):
     """`a,"b, c",d` -> ['a', 'b, c', 'd'] (backslash escapes a quote)."""
@@ -171,8 +171,9 @@ def parse_sort(params):
     def key(value):
         value = value.strip()
         if value not in SORT_KEYS:
-            raise _bad_request('Invalid sort key: %s. It must be one of the '
-                               'following: %s.' % (value, ', '.join(SORT_KEYS)))
+            raise _bad_request(
+                'Invalid sort key: %s. It must be one of the following: %s.'
+                % (value, ', '.join(SORT_KEYS)))
         return value
 
     def direction(value):
@@ -199,10 +200,10 @@ def parse_sort(params):
     tie_direction = dirs[0] if len(dirs) == 1 else 'desc'
     if len(dirs) <= 1:
         dirs = (dirs or ['desc']) * len(keys)
-    return list(zip(keys, dirs)), tie_direction
+    return list(zip(keys, dirs, strict=True)), tie_direction
 
 
-# --- request parsing ------------------------------------------------------------
+# --- request parsing ---------------------------------------------------------
 
 class RequestDeserializer(wsgi.Deserializer):
 
@@ -365,7 +366,7 @@ class RequestDeserializer(wsgi.Deserializer):
         }
 
 
-# --- the controller -------------------------------------------------------------
+# --- the controller ----------------------------------------------------------
 
 class ImagesController:
 
@@ -401,7 +402,7 @@ class ImagesController:
                 explanation='Failed to find image %s to delete' % image_id)
 
 
-# --- responses ----------------------------------------------------------------
+# --- responses ---------------------------------------------------------------
 
 def format_time(value):
     return value.strftime('%Y-%m-%dT%H:%M:%SZ') if value else None

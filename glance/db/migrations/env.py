@@ -1,4 +1,4 @@
-"""alembic environment: migrate the database that [database] connection names."""
+"""alembic environment: migrate the database [database] connection names."""
 from alembic import context
 
 import glance.db

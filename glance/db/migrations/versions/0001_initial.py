@@ -4,10 +4,11 @@ Revision ID: 0001
 Revises:
 Create Date: 2026-11-26
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
 
-from glance.db.models import LongText, Timestamp
+from glance.db.models import LongText
+from glance.db.models import Timestamp
 
 revision = '0001'
 down_revision = None
