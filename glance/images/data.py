@@ -45,13 +45,16 @@ class HashingLimitedStream:
     """Passes chunks through, hashing and counting them on the way.
 
     Raises ImageSizeLimitExceeded past `size_cap`, StorageQuotaFull past
-    `quota_left` (None: no quota).
+    `quota_left` (None: no quota), and Invalid when the data passes or
+    falls short of the size the client declared (`expected_size`, None:
+    not declared).
     """
 
-    def __init__(self, chunks, size_cap, quota_left=None):
+    def __init__(self, chunks, size_cap, quota_left=None, expected_size=None):
         self.chunks = chunks
         self.size_cap = size_cap
         self.quota_left = quota_left
+        self.expected_size = expected_size
         self.size = 0
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.multihash = hashlib.new(CONF.hashing_algorithm)
@@ -69,11 +72,20 @@ class HashingLimitedStream:
                     'Image exceeds the storage quota: The size of the data '
                     '%d will exceed the limit. %d bytes remaining.'
                     % (self.size, self.quota_left))
+            if self.expected_size is not None \
+                    and self.size > self.expected_size:
+                raise exception.Invalid(
+                    'Size exceeds: expected %d bytes, got %d bytes'
+                    % (self.expected_size, self.size))
             if not self.first_chunk:
                 self.first_chunk = chunk[:512]
             self.md5.update(chunk)
             self.multihash.update(chunk)
             yield chunk
+        if self.expected_size is not None and self.size != self.expected_size:
+            raise exception.Invalid(
+                'Size mismatch: expected %d bytes, got %d bytes'
+                % (self.expected_size, self.size))
 
 
 def virtual_size(disk_format, size, first_bytes):
@@ -96,7 +108,11 @@ def _quota_left(session, image):
 
 
 def upload(context, image_id, body_file, size=None):
-    """Store the data of a queued image and make it active."""
+    """Store the data of a queued image and make it active.
+
+    size: the size the client declared, if it did (checked against the
+    data, and used to refuse early what cannot fit).
+    """
     with glance.db.writing() as session:
         image = service.find(session, context, image_id, for_update=True)
         rules.enforce_on_image(context, 'upload_image', image)
@@ -125,7 +141,7 @@ def upload(context, image_id, body_file, size=None):
                             expected_status='queued')
 
     stream = HashingLimitedStream(read_chunks(body_file),
-                                  CONF.image_size_cap, quota_left)
+                                  CONF.image_size_cap, quota_left, size)
     try:
         location, written, metadata = store.add_to_backend(
             image_id, stream, size)

@@ -24,34 +24,8 @@ class RequestDeserializer(wsgi.Deserializer):
             raise webob.exc.HTTPBadRequest(
                 explanation='Invalid or missing image size in request '
                             'headers.')
-        body_file = request.body_file
-        if size:  # 0 declares nothing, as upstream
-            body_file = DeclaredSizeReader(body_file, size)
-        return {'body_file': body_file, 'size': size}
-
-
-class DeclaredSizeReader:
-    """Reads the request body, failing (400, and the upload is undone) as
-    soon as it passes the size the client declared, or when it ends
-    short of it."""
-
-    def __init__(self, body_file, expected):
-        self.body_file = body_file
-        self.expected = expected
-        self.received = 0
-
-    def read(self, size=-1):
-        chunk = self.body_file.read(size)
-        self.received += len(chunk)
-        if self.received > self.expected:
-            raise exception.Invalid(
-                'Size exceeds: expected %d bytes, got %d bytes'
-                % (self.expected, self.received))
-        if not chunk and size != 0 and self.received != self.expected:
-            raise exception.Invalid(
-                'Size mismatch: expected %d bytes, got %d bytes'
-                % (self.expected, self.received))
-        return chunk
+        # 0 declares nothing, as upstream
+        return {'body_file': request.body_file, 'size': size or None}
 
 
 def requested_range(request, image_size):
