@@ -1,0 +1,1 @@
+"""The service layer: what may be done to images, and doing it."""
