@@ -152,3 +152,41 @@ def as_project(trusted_app):
     def make(project, roles=('member', 'reader')):
         return Client(trusted_app, identity_headers(project, roles))
     return make
+
+
+@pytest.fixture
+def client_with(tmp_path):
+    """client_with(config_text) -> a Client of the default flavor so
+    configured."""
+    def make(extra):
+        configure(tmp_path, extra)
+        return Client(config.load_paste_app('glance-api'))
+    yield make
+    glance.db.reset()
+
+
+# Projects with the roles a project's users usually have.
+
+@pytest.fixture
+def owner(as_project):
+    return as_project('owner-project')
+
+
+@pytest.fixture
+def friend(as_project):
+    return as_project('friend-project')
+
+
+@pytest.fixture
+def stranger(as_project):
+    return as_project('stranger-project')
+
+
+@pytest.fixture
+def other(as_project):
+    return as_project('other-project')
+
+
+@pytest.fixture
+def admin(as_project):
+    return as_project('admin-project', roles=('admin', 'member', 'reader'))

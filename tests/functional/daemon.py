@@ -43,6 +43,28 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def live_processes():
+    """(pid, parent pid, process group) of every live, not zombie,
+    process."""
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f'/proc/{entry}/stat') as stat:
+                # "pid (command) state ppid pgrp ...": the command may
+                # hold spaces and parentheses.
+                fields = stat.read().rsplit(')', 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != 'Z':
+            yield int(entry), int(fields[1]), int(fields[2])
+
+
+def child_pids(pid):
+    """The pids of the live processes whose parent is `pid`."""
+    return {child for child, parent, _ in live_processes() if parent == pid}
+
+
 class GlanceApi:
     """A glance-api process with its configuration, state and log."""
 
@@ -150,20 +172,8 @@ class GlanceApi:
     def group_pids(self):
         """The live (not zombie) processes of the daemon's process group:
         the daemon and its workers."""
-        pids = set()
-        for entry in os.listdir('/proc'):
-            if not entry.isdigit():
-                continue
-            try:
-                with open(f'/proc/{entry}/stat') as stat:
-                    # "pid (command) state ppid pgrp ...": the command may
-                    # hold spaces and parentheses.
-                    fields = stat.read().rsplit(')', 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[2]) == self.process.pid and fields[0] != 'Z':
-                pids.add(int(entry))
-        return pids
+        return {pid for pid, _, group in live_processes()
+                if group == self.process.pid}
 
     def _group_alive(self):
         try:

@@ -16,17 +16,14 @@ import time
 
 import pytest
 
+from tests.functional.daemon import child_pids
+from tests.functional.daemon import free_port
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 LAUNCHER = os.path.join(HERE, 'server_app.py')
 # Generous: every wait below normally ends in well under a second.
 TIMEOUT = 20
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def wait_for(condition, what, timeout=TIMEOUT):
@@ -39,23 +36,6 @@ def wait_for(condition, what, timeout=TIMEOUT):
         if time.monotonic() > deadline:
             raise AssertionError(f'timed out waiting for {what}')
         time.sleep(0.05)
-
-
-def child_pids(pid):
-    """The pids of the live processes whose parent is `pid`."""
-    children = set()
-    for entry in os.listdir('/proc'):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f'/proc/{entry}/stat') as stat:
-                # "pid (command) state ppid ...": the command may hold spaces.
-                fields = stat.read().rsplit(')', 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid and fields[0] != 'Z':
-            children.add(int(entry))
-    return children
 
 
 class ServerProcess:

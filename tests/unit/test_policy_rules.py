@@ -11,23 +11,8 @@ DATA = b'some image bytes'
 
 
 @pytest.fixture
-def owner(as_project):
-    return as_project('owner-project')
-
-
-@pytest.fixture
 def owner_reader(as_project):
     return as_project('owner-project', roles=('reader',))
-
-
-@pytest.fixture
-def other(as_project):
-    return as_project('other-project')
-
-
-@pytest.fixture
-def admin(as_project):
-    return as_project('admin-project', roles=('admin', 'member', 'reader'))
 
 
 def active_image(client, **values):

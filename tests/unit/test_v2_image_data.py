@@ -8,26 +8,13 @@ import os
 import pytest
 import webob
 
-from glance.common import config
 import glance.db
 from glance.db import api as db_api
 from tests.conftest import PATCH_TYPE
-from tests.conftest import Client
-from tests.conftest import configure
 
 DATA = bytes(range(256)) * 4  # 1024 bytes, each position distinguishable
 MISSING_ID = '00000000-0000-4000-8000-000000000000'
 OCTET_STREAM = 'application/octet-stream'
-
-
-@pytest.fixture
-def client_with(tmp_path):
-    """client_with(config_text) -> a Client of an app so configured."""
-    def make(extra):
-        configure(tmp_path, extra)
-        return Client(config.load_paste_app('glance-api'))
-    yield make
-    glance.db.reset()
 
 
 @pytest.fixture

@@ -8,12 +8,9 @@ import re
 
 import pytest
 
-from glance.common import config
 import glance.db
 from glance.db import api as db_api
 from tests.conftest import PATCH_TYPE
-from tests.conftest import Client
-from tests.conftest import configure
 
 PATCH_V20 = 'application/openstack-images-v2.0-json-patch'
 ACCEPT_PATCH = ('application/openstack-images-v2.0-json-patch, '
@@ -23,16 +20,6 @@ MISSING_ID = '00000000-0000-4000-8000-000000000000'
 SCHEMA_ERROR = "Provided object does not match schema 'image': "
 TIME_FORMAT = re.compile(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$')
 DATA = b'some image bytes'
-
-
-@pytest.fixture
-def client_with(tmp_path):
-    """client_with(config_text) -> a Client of an app so configured."""
-    def make(extra):
-        configure(tmp_path, extra)
-        return Client(config.load_paste_app('glance-api'))
-    yield make
-    glance.db.reset()
 
 
 def add(path, value):

@@ -8,21 +8,8 @@ import urllib.parse
 
 import pytest
 
-from glance.common import config
 import glance.db
 from glance.db import api as db_api
-from tests.conftest import Client
-from tests.conftest import configure
-
-
-@pytest.fixture
-def client_with(tmp_path):
-    """client_with(config_text) -> a Client of an app so configured."""
-    def make(extra):
-        configure(tmp_path, extra)
-        return Client(config.load_paste_app('glance-api'))
-    yield make
-    glance.db.reset()
 
 
 def listing(client, query=''):

@@ -13,26 +13,6 @@ UNKNOWN_ID = '00000000-0000-0000-0000-000000000000'
 
 
 @pytest.fixture
-def owner(as_project):
-    return as_project('owner-project')
-
-
-@pytest.fixture
-def friend(as_project):
-    return as_project('friend-project')
-
-
-@pytest.fixture
-def stranger(as_project):
-    return as_project('stranger-project')
-
-
-@pytest.fixture
-def admin(as_project):
-    return as_project('admin-project', roles=('admin', 'member', 'reader'))
-
-
-@pytest.fixture
 def shared(owner):
     """A shared image of the owner with friend-project as pending member."""
     image = owner.create_image(name='shared one', visibility='shared')

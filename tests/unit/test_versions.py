@@ -3,9 +3,6 @@ resources: what a client meets before it reaches an image."""
 import pytest
 
 from glance.api import versions
-from glance.common import config
-from tests.conftest import Client
-from tests.conftest import configure
 
 # Upstream's order of the v2 versions (not sorted); a service lists the
 # ones whose features it has, in this order.
@@ -18,15 +15,6 @@ TODAYS_FEATURES = frozenset(['images', 'members', 'deactivate',
 TODAYS_VERSIONS = [('v2.7', 'CURRENT'), ('v2.5', 'SUPPORTED'),
                    ('v2.3', 'SUPPORTED'), ('v2.1', 'SUPPORTED'),
                    ('v2.0', 'SUPPORTED')]
-
-
-@pytest.fixture
-def client_with(tmp_path):
-    """client_with(config_text) -> a Client of an app so configured."""
-    def make(extra):
-        configure(tmp_path, extra)
-        return Client(config.load_paste_app('glance-api'))
-    return make
 
 
 def version_key(version_id):

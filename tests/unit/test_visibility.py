@@ -10,26 +10,6 @@ import pytest
 
 
 @pytest.fixture
-def owner(as_project):
-    return as_project('owner-project')
-
-
-@pytest.fixture
-def friend(as_project):
-    return as_project('friend-project')
-
-
-@pytest.fixture
-def stranger(as_project):
-    return as_project('stranger-project')
-
-
-@pytest.fixture
-def admin(as_project):
-    return as_project('admin-project', roles=('admin', 'member', 'reader'))
-
-
-@pytest.fixture
 def images(owner, admin):
     """One image of each visibility, all owned by owner-project."""
     made = {visibility: owner.create_image(name=visibility,
