@@ -1,0 +1,367 @@
+"""A real Keystone in a subprocess, for the tests of the keystone flavor.
+
+    keystone = Keystone(tmp_dir, venv).start()   # or start_keystone(...)
+    token = keystone.token('alpha-member')
+    ...
+    keystone.stop()
+
+Keystone comes from a virtualenv of its own, named by the environment
+variable GLANCE_TEST_KEYSTONE_VENV (keystone==30.0.0 and gunicorn installed
+in it; `venv_problem()` says what is wrong with it, to skip the tests).
+Keystone writes a keystone.conf in the directory given (an SQLite file in
+WAL mode, fernet tokens, fernet and credential key repositories there,
+cheap bcrypt hashing), runs keystone-manage db_sync, fernet_setup,
+credential_setup and bootstrap (the `admin` user and project, RegionOne,
+the identity endpoint on a free 127.0.0.1 port), starts gunicorn (one
+single-threaded worker: SQLite and concurrent writers do not mix) in a
+session of its own, waits until /v3 answers, and then creates through the
+Keystone API:
+
+    roles     admin, member, reader, service
+    projects  service, alpha, beta (and bootstrap's admin)
+    users     glance       service: admin, service (keystonemiddleware's)
+              alpha-member alpha: member, reader
+              alpha-reader alpha: reader
+              beta-member  beta: member, reader
+              beta-reader  beta: reader
+              cloud-admin  admin: admin
+
+(in Keystone's default domain; `accounts` holds name -> Account). stop()
+sends SIGTERM to gunicorn, then SIGKILL to its process group when it is
+slow to go.
+"""
+import collections
+import http.client
+import os
+import secrets
+import signal
+import sqlite3
+import subprocess
+import time
+
+from tests.functional.daemon import free_port
+
+ENV_VAR = 'GLANCE_TEST_KEYSTONE_VENV'
+HERE = os.path.dirname(os.path.abspath(__file__))
+# The gunicorn entry module, alone in its directory (see its docstring).
+ENTRY_DIR = os.path.join(HERE, 'keystone_entry')
+ENTRY_APP = 'glance_tests_keystone_app:application'
+START_TIMEOUT = 60
+STOP_TIMEOUT = 15
+COMMAND_TIMEOUT = 120
+HOW_TO_ENABLE = (
+    f'set {ENV_VAR} to a virtualenv with keystone==30.0.0 and gunicorn to '
+    f'run the tests against a real Keystone, e.g. python3 -m venv '
+    f'~/.cache/glance-ci/venv-keystone && ~/.cache/glance-ci/venv-keystone/'
+    f'bin/pip install keystone==30.0.0 gunicorn && export {ENV_VAR}='
+    f'~/.cache/glance-ci/venv-keystone')
+
+Account = collections.namedtuple('Account', 'username password project')
+
+
+def venv_problem():
+    """None if GLANCE_TEST_KEYSTONE_VENV names a usable Keystone
+    virtualenv, else why not and how to enable the tests."""
+    venv = os.environ.get(ENV_VAR)
+    if not venv:
+        return f'{ENV_VAR} is not set: {HOW_TO_ENABLE}'
+    for script in ('keystone-manage', 'gunicorn', 'python'):
+        if not os.access(os.path.join(venv, 'bin', script), os.X_OK):
+            return (f'{ENV_VAR}={venv} has no bin/{script}: '
+                    f'{HOW_TO_ENABLE}')
+    return None
+
+
+class Keystone:
+    """A Keystone under gunicorn with its configuration, state and logs."""
+
+    ROLES = ('admin', 'member', 'reader', 'service')
+    # user -> (project, roles)
+    USERS = {
+        'glance': ('service', ('admin', 'service')),
+        'alpha-member': ('alpha', ('member', 'reader')),
+        'alpha-reader': ('alpha', ('reader',)),
+        'beta-member': ('beta', ('member', 'reader')),
+        'beta-reader': ('beta', ('reader',)),
+        'cloud-admin': ('admin', ('admin',)),
+    }
+
+    def __init__(self, directory, venv=None):
+        self.base_directory = os.fspath(directory)
+        self.venv = venv or os.environ[ENV_VAR]
+        self.directory = None
+        self.port = None
+        self.process = None
+        self.stopped = False
+        self.admin_password = secrets.token_hex(12)
+        self.accounts = {'admin': Account('admin', self.admin_password,
+                                          'admin')}
+        for name, (project, _) in self.USERS.items():
+            self.accounts[name] = Account(name, secrets.token_hex(12),
+                                          project)
+        self.project_ids = {}
+        self.user_ids = {}
+        self.role_ids = {}
+        self.env = {key: value for key, value in os.environ.items()
+                    if not key.startswith(('OS_', 'PYTHON'))}
+
+    @property
+    def url(self):
+        """The base URL (www_authenticate_uri), no trailing slash."""
+        return f'http://127.0.0.1:{self.port}'
+
+    @property
+    def auth_url(self):
+        return self.url + '/v3'
+
+    def path(self, *names):
+        return os.path.join(self.directory, *names)
+
+    @property
+    def log_file(self):
+        return self.path('gunicorn.log')
+
+    def log(self):
+        """The logs of gunicorn and of Keystone."""
+        text = []
+        for name in ('gunicorn.log', 'keystone.log'):
+            try:
+                with open(self.path(name), errors='replace') as log:
+                    text.append(f'--- {name}:\n{log.read()}')
+            except (OSError, TypeError):
+                pass
+        return '\n'.join(text)
+
+    # Start and stop.
+
+    def start(self, attempts=3):
+        """Configure, bootstrap, start and populate Keystone. Another
+        process may take the free port first: then all over again on
+        another port (the port is in the catalog bootstrap writes)."""
+        for attempt in range(attempts):
+            self.port = free_port()
+            self.directory = os.path.join(self.base_directory,
+                                          f'keystone-{self.port}')
+            os.makedirs(self.directory)
+            self.stopped = False
+            try:
+                self._configure()
+                self._manage_all()
+                self._start_gunicorn()
+                self._wait_until_serving()
+                self._populate()
+                return self
+            except Exception:
+                self.stop()
+                if (attempt + 1 == attempts
+                        or 'Address already in use' not in self.log()):
+                    raise
+
+    def _configure(self):
+        for name in ('fernet-keys', 'credential-keys'):
+            os.makedirs(self.path(name), mode=0o700)
+        with open(self.path('keystone.conf'), 'w') as conf:
+            conf.write(
+                '[DEFAULT]\n'
+                f'log_file = {self.path("keystone.log")}\n'
+                '[database]\n'
+                f'connection = sqlite:///{self.path("keystone.db")}'
+                '?timeout=30\n'
+                '[token]\n'
+                'provider = fernet\n'
+                '[fernet_tokens]\n'
+                f'key_repository = {self.path("fernet-keys")}\n'
+                '[credential]\n'
+                f'key_repository = {self.path("credential-keys")}\n'
+                '[identity]\n'
+                'password_hash_algorithm = bcrypt\n'
+                'password_hash_rounds = 4\n')
+        self.env['OS_KEYSTONE_CONFIG_DIR'] = self.directory
+
+    def _manage(self, *args):
+        command = [os.path.join(self.venv, 'bin', 'keystone-manage'),
+                   '--config-dir', self.directory, *args]
+        result = subprocess.run(
+            command, capture_output=True, text=True, env=self.env,
+            cwd=self.directory, stdin=subprocess.DEVNULL,
+            timeout=COMMAND_TIMEOUT)
+        if result.returncode != 0:
+            raise RuntimeError(
+                f'keystone-manage {" ".join(args)} failed '
+                f'({result.returncode}):\n{result.stdout}\n{result.stderr}'
+                f'\n{self.log()}')
+
+    def _manage_all(self):
+        owner = ('--keystone-user', str(os.getuid()),
+                 '--keystone-group', str(os.getgid()))
+        self._manage('db_sync')
+        # Writers do not block readers (Keystone reads while it writes).
+        with sqlite3.connect(self.path('keystone.db')) as db:
+            db.execute('PRAGMA journal_mode=WAL')
+        db.close()
+        self._manage('fernet_setup', *owner)
+        self._manage('credential_setup', *owner)
+        self._manage('bootstrap',
+                     '--bootstrap-password', self.admin_password,
+                     '--bootstrap-admin-url', self.auth_url,
+                     '--bootstrap-internal-url', self.auth_url,
+                     '--bootstrap-public-url', self.auth_url,
+                     '--bootstrap-region-id', 'RegionOne')
+
+    def _start_gunicorn(self):
+        gunicorn = os.path.join(self.venv, 'bin', 'gunicorn')
+        options = []
+        # Recent gunicorns open a control socket in ~/.gunicorn by default,
+        # shared with every other gunicorn of this user: none here.
+        usage = subprocess.run([gunicorn, '--help'], capture_output=True,
+                               text=True, env=self.env,
+                               timeout=COMMAND_TIMEOUT).stdout
+        if '--no-control-socket' in usage:
+            options.append('--no-control-socket')
+        with open(self.log_file, 'ab') as log:
+            # A session of its own, so that stop() can kill the group.
+            self.process = subprocess.Popen(
+                [gunicorn, '--bind', f'127.0.0.1:{self.port}',
+                 '--workers', '1', '--threads', '1', '--timeout', '120',
+                 *options,
+                 '--access-logfile', self.path('access.log'),
+                 '--pythonpath', ENTRY_DIR, ENTRY_APP],
+                stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, env=self.env,
+                cwd=self.directory, start_new_session=True)
+
+    def _answers(self):
+        connection = http.client.HTTPConnection('127.0.0.1', self.port,
+                                                timeout=10)
+        try:
+            connection.request('GET', '/v3')
+            return connection.getresponse().status == 200
+        except (OSError, http.client.HTTPException):
+            return False
+        finally:
+            connection.close()
+
+    def _wait_until_serving(self):
+        deadline = time.monotonic() + START_TIMEOUT
+        while not self._answers():
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f'keystone (gunicorn) exited with '
+                    f'{self.process.returncode}:\n{self.log()}')
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f'keystone did not answer in {START_TIMEOUT} s:\n'
+                    f'{self.log()}')
+            time.sleep(0.1)
+
+    def _group_alive(self):
+        try:
+            os.killpg(self.process.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    def stop(self):
+        """SIGTERM to gunicorn (it stops its worker), SIGKILL to its
+        process group if it is not gone in time."""
+        if self.process is None or self.stopped:
+            return
+        self.stopped = True
+        process, pid = self.process, self.process.pid
+        if process.poll() is None:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                process.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                pass
+        # The group id cannot have been reused while any member lives.
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while True:
+            process.poll()
+            if not self._group_alive() or time.monotonic() > deadline:
+                break
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        if process.poll() is None:
+            process.wait(timeout=STOP_TIMEOUT)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+    # Through the Keystone API.
+
+    def auth(self, name):
+        """A keystoneauth1 Password plugin for the account `name`, scoped
+        to its project."""
+        from keystoneauth1.identity import v3
+
+        account = self.accounts[name]
+        return v3.Password(
+            auth_url=self.auth_url, username=account.username,
+            password=account.password, project_name=account.project,
+            user_domain_id='default', project_domain_id='default')
+
+    def session(self, name):
+        """A keystoneauth1 Session authenticated as the account `name`."""
+        from keystoneauth1 import session
+
+        return session.Session(auth=self.auth(name), timeout=60)
+
+    def token(self, name):
+        """A new project-scoped token of the account `name`."""
+        return self.session(name).get_token()
+
+    def revoke(self, token):
+        """Revoke a token (DELETE /v3/auth/tokens, as the admin)."""
+        self.session('admin').delete(
+            self.auth_url + '/auth/tokens',
+            headers={'X-Subject-Token': token})
+
+    def _find_or_create(self, api, collection, kind, body, **query):
+        found = api.get(f'{self.auth_url}/{collection}',
+                        params=query).json()[collection]
+        if found:
+            return found[0]['id']
+        return api.post(f'{self.auth_url}/{collection}',
+                        json={kind: body}).json()[kind]['id']
+
+    def _populate(self):
+        api = self.session('admin')
+        for role in self.ROLES:
+            self.role_ids[role] = self._find_or_create(
+                api, 'roles', 'role', {'name': role}, name=role)
+        for project in ('admin', 'service', 'alpha', 'beta'):
+            self.project_ids[project] = self._find_or_create(
+                api, 'projects', 'project',
+                {'name': project, 'domain_id': 'default'},
+                name=project, domain_id='default')
+        self.user_ids['admin'] = self._find_or_create(
+            api, 'users', 'user', {}, name='admin', domain_id='default')
+        for name, (project, roles) in self.USERS.items():
+            project_id = self.project_ids[project]
+            user_id = self.user_ids[name] = self._find_or_create(
+                api, 'users', 'user',
+                {'name': name, 'domain_id': 'default',
+                 'password': self.accounts[name].password,
+                 'default_project_id': project_id},
+                name=name, domain_id='default')
+            for role in roles:
+                api.put(f'{self.auth_url}/projects/{project_id}/users/'
+                        f'{user_id}/roles/{self.role_ids[role]}')
+
+
+def start_keystone(directory, venv=None):
+    """A started and populated Keystone (see the module docstring);
+    stop() it."""
+    return Keystone(directory, venv).start()
