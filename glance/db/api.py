@@ -404,12 +404,19 @@ def member_delete(session, image_id, member):
         raise exception.MemberNotFound()
 
 
-def shared_with(session, member):
-    """Memberships of a project across images (v1's shared-images)."""
+def shared_with(session, member, seen_by=None):
+    """Memberships of a project across images (v1's shared-images).
+
+    seen_by: only those of images this project owns or is the member of.
+    """
+    query = sa.select(members).join(
+        images, images.c.id == members.c.image_id).where(
+            members.c.member == member, images.c.deleted == sa.false())
+    if seen_by is not None:
+        query = query.where(sa.or_(images.c.owner == seen_by,
+                                   members.c.member == seen_by))
     return [_member_dict(row) for row in session.execute(
-        sa.select(members).join(images, images.c.id == members.c.image_id)
-        .where(members.c.member == member, images.c.deleted == sa.false())
-        .order_by(members.c.id))]
+        query.order_by(members.c.id))]
 
 
 # --- locations --------------------------------------------------------------

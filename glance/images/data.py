@@ -107,12 +107,32 @@ def _quota_left(session, image):
     return max(quota - used, 0)
 
 
-def upload(context, image_id, body_file, size=None):
+def upload(context, image_id, body_file, size=None, checksum=None,
+           on_failure='queued'):
     """Store the data of a queued image and make it active.
 
-    size: the size the client declared, if it did (checked against the
-    data, and used to refuse early what cannot fit).
+    size, checksum: the size and md5 the client declared, if it did
+    (checked against the data; the size is also used to refuse early
+    what cannot fit). on_failure: the status a failed upload leaves the
+    image in: 'queued', ready for another try (v2), or 'killed' (as the
+    classic API has it).
     """
+    _store_data(context, image_id, lambda: read_chunks(body_file), size,
+                checksum, on_failure)
+
+
+def copy_from(context, image_id, url, size=None, checksum=None,
+              on_failure='killed'):
+    """Store the data found at `url` (a location some store reads, e.g.
+    http://) as the data of a queued image, and make it active. As
+    `upload` otherwise."""
+    def open_chunks():
+        chunks, _total = store.get_from_backend(url)
+        return chunks
+    _store_data(context, image_id, open_chunks, size, checksum, on_failure)
+
+
+def _store_data(context, image_id, open_chunks, size, checksum, on_failure):
     with glance.db.writing() as session:
         image = service.find(session, context, image_id, for_update=True)
         rules.enforce_on_image(context, 'upload_image', image)
@@ -132,29 +152,39 @@ def upload(context, image_id, body_file, size=None):
             raise exception.ImageSizeLimitExceeded(
                 'The incoming image is too large: The provided image is too '
                 'large.')
-        if size is not None and quota_left is not None and size > quota_left:
+        db_api.image_update(session, image_id, {'status': 'saving'},
+                            expected_status='queued')
+
+    try:
+        if size is not None and quota_left is not None \
+                and size > quota_left:
             raise exception.StorageQuotaFull(
                 'Image exceeds the storage quota: The size of the data %d '
                 'will exceed the limit. %d bytes remaining.'
                 % (size, quota_left))
-        db_api.image_update(session, image_id, {'status': 'saving'},
-                            expected_status='queued')
-
-    stream = HashingLimitedStream(read_chunks(body_file),
-                                  CONF.image_size_cap, quota_left, size)
-    try:
+        stream = HashingLimitedStream(open_chunks(), CONF.image_size_cap,
+                                      quota_left, size)
         location, written, metadata = store.add_to_backend(
             image_id, stream, size)
     except BaseException:
-        _back_to_queued(image_id)
+        _give_up(image_id, on_failure)
         raise
+
+    actual = stream.md5.hexdigest()
+    if checksum and checksum != actual:
+        service.delete_data(location)
+        _give_up(image_id, on_failure)
+        raise exception.Invalid(
+            "Supplied checksum (%s) and checksum generated from uploaded "
+            "image (%s) did not match. Setting image status to '%s'."
+            % (checksum, actual, on_failure))
 
     values = {
         'status': 'active',
         'size': written,
         'virtual_size': virtual_size(image['disk_format'], written,
                                      stream.first_chunk),
-        'checksum': stream.md5.hexdigest(),
+        'checksum': actual,
         'os_hash_algo': CONF.hashing_algorithm,
         'os_hash_value': stream.multihash.hexdigest(),
     }
@@ -172,18 +202,41 @@ def upload(context, image_id, body_file, size=None):
             'uploaded.' % image_id)
 
 
-def _back_to_queued(image_id):
-    """A failed upload leaves the image queued, ready for another try."""
+def _give_up(image_id, status):
+    """A failed upload leaves the image queued (ready for another try) or
+    killed."""
+    values = {'status': status}
+    if status == 'queued':
+        values.update(size=None, virtual_size=None)
     try:
         with glance.db.writing() as session:
-            db_api.image_update(session, image_id,
-                                {'status': 'queued', 'size': None,
-                                 'virtual_size': None},
+            db_api.image_update(session, image_id, values,
                                 expected_status='saving')
     except (exception.NotFound, exception.Conflict):
         pass
     except Exception:
-        LOG.exception('Could not return image %s to queued', image_id)
+        LOG.exception('Could not set image %s %s', image_id, status)
+
+
+def activate_without_upload(context, image_id, size, checksum=None,
+                            location=None):
+    """Make a queued image active with data nobody uploads here: the data
+    at an external `location` (which its store reads on download), or no
+    data at all (an empty image, size 0, without location)."""
+    with glance.db.writing() as session:
+        image = service.find(session, context, image_id, for_update=True)
+        if location is not None:
+            rules.enforce_on_image(context, 'set_image_location', image)
+        if image['status'] != 'queued':
+            raise exception.InvalidImageStatusTransition(
+                'Image status transition from %s to active is not allowed'
+                % image['status'])
+        db_api.image_update(
+            session, image_id,
+            {'status': 'active', 'size': size, 'checksum': checksum},
+            expected_status='queued')
+        if location is not None:
+            db_api.location_add(session, image_id, location)
 
 
 def open_data(context, image_id):

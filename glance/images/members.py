@@ -124,3 +124,97 @@ def delete_member(context, image_id, member_id):
         _lookup(session, context, image, member_id)
         _enforce(context, image, 'delete_member')
         db_api.member_delete(session, image_id, member_id)
+
+
+# --- the classic API's sharing ----------------------------------------------
+# v1 shares an image whatever its visibility, records whether the member
+# may share it on (`can_share`), and knows no member status: its
+# memberships are made `status` (accepted: being shared is being given
+# access, as v1 clients expect).
+
+def memberships(context, image_id):
+    """The memberships of an image the caller may see, any visibility."""
+    with glance.db.reading() as session:
+        image = _find_image(session, context, image_id)
+        _enforce(context, image, 'get_members')
+        return _visible_members(session, context, image)
+
+
+def membership(context, image_id, member_id):
+    with glance.db.reading() as session:
+        image = _find_image(session, context, image_id)
+        _enforce(context, image, 'get_member')
+        for member in _visible_members(session, context, image):
+            if member['member'] == member_id:
+                return member
+    raise exception.MemberNotFound('Membership could not be found.')
+
+
+def share(context, image_id, member_id, can_share=None, status='accepted'):
+    """Share an image with a project, or change `can_share` of an existing
+    membership (None leaves it; a new membership gets False)."""
+    with glance.db.writing() as session:
+        image = _find_image(session, context, image_id)
+        _enforce(context, image, 'add_member')
+        # Counted with the new one even when it exists, as upstream did.
+        rules.check_quota('members for this image',
+                          db_api.member_count(session, image_id) + 1,
+                          CONF.image_member_quota)
+        existing = db_api.member_list(session, image_id, member_id)
+        if not existing:
+            db_api.member_create(session, image_id, member_id, status=status,
+                                 can_share=bool(can_share))
+        elif can_share is not None \
+                and bool(existing[0]['can_share']) != can_share:
+            db_api.member_update(session, image_id, member_id,
+                                 can_share=can_share)
+
+
+def replace_members(context, image_id, wanted, status='accepted'):
+    """Make the memberships of an image exactly `wanted`: {member_id:
+    can_share, or None to keep an existing membership's}. Memberships that
+    stay keep their status; new ones get `status`."""
+    with glance.db.writing() as session:
+        image = _find_image(session, context, image_id)
+        _enforce(context, image, 'add_member')
+        rules.check_quota('members for this image', len(wanted),
+                          CONF.image_member_quota)
+        current = {m['member']: m
+                   for m in db_api.member_list(session, image_id)}
+        removed = set(current) - set(wanted)
+        if removed:
+            _enforce(context, image, 'delete_member')
+        for member_id in removed:
+            db_api.member_delete(session, image_id, member_id)
+        for member_id, can_share in wanted.items():
+            if member_id not in current:
+                db_api.member_create(session, image_id, member_id,
+                                     status=status,
+                                     can_share=bool(can_share))
+            elif can_share is not None \
+                    and bool(current[member_id]['can_share']) != can_share:
+                db_api.member_update(session, image_id, member_id,
+                                     can_share=can_share)
+
+
+def unshare(context, image_id, member_id):
+    """Remove a membership, whatever the image's visibility."""
+    with glance.db.writing() as session:
+        image = _find_image(session, context, image_id)
+        _enforce(context, image, 'delete_member')
+        try:
+            db_api.member_delete(session, image_id, member_id)
+        except exception.MemberNotFound:
+            raise exception.MemberNotFound('Membership could not be found.')
+
+
+def shared_with(context, member_id):
+    """The memberships of a project on live images: all of them for an
+    admin, else those of images the caller owns or is that member of."""
+    with glance.db.reading() as session:
+        if context.is_admin:
+            return db_api.shared_with(session, member_id)
+        if context.project_id is None:
+            return []
+        return db_api.shared_with(session, member_id,
+                                  seen_by=context.project_id)

@@ -23,9 +23,16 @@ LOG = logging.getLogger(__name__)
 
 # --- finding images ----------------------------------------------------------
 
-def find(session, context, image_id, for_update=False):
-    """The image, if the caller may see it; ImageNotFound otherwise."""
-    image = db_api.image_get(session, image_id, for_update=for_update)
+def find(session, context, image_id, for_update=False,
+         include_deleted=False):
+    """The image, if the caller may see it; ImageNotFound otherwise.
+
+    include_deleted: admins also find deleted images (as the classic API
+    shows them); nobody else does.
+    """
+    image = db_api.image_get(session, image_id, for_update=for_update,
+                             include_deleted=include_deleted
+                             and context.is_admin)
     is_member = False
     if image['visibility'] == 'shared' and not context.is_admin \
             and image['owner'] != context.project_id:
@@ -36,9 +43,10 @@ def find(session, context, image_id, for_update=False):
     return image
 
 
-def get(context, image_id):
+def get(context, image_id, include_deleted=False):
     with glance.db.reading() as session:
-        image = find(session, context, image_id)
+        image = find(session, context, image_id,
+                     include_deleted=include_deleted)
         image['locations'] = db_api.location_list(session, image_id)
     rules.enforce_on_image(context, 'get_image', image)
     return image
@@ -46,19 +54,24 @@ def get(context, image_id):
 
 def list_images(context, filters=(), properties=None, tags=(),
                 visibility=None, member_status='accepted', marker=None,
-                limit=None, sort=(), tie_direction='desc'):
+                limit=None, sort=(), tie_direction='desc',
+                include_deleted=False, as_project=False):
     """A page of images and the marker of the next page (or None).
 
     The next marker is given whenever the database filled the page, even
     if policy then hid some of its images, so that paging goes on.
+    include_deleted: deleted (and killed) images too. as_project: an admin
+    sees what its project would see (the classic API's default listing).
     """
     policy.enforce(context, 'get_images', {'project_id': context.project_id})
     with glance.db.reading() as session:
         found = db_api.image_list(
-            session, context.project_id, context.is_admin, filters=filters,
+            session, context.project_id,
+            context.is_admin and not as_project, filters=filters,
             properties_eq=properties, tags_all=tags, visibility=visibility,
             member_status=member_status, marker=marker, limit=limit,
-            sort=sort, tie_direction=tie_direction)
+            sort=sort, tie_direction=tie_direction,
+            include_deleted=include_deleted)
     shown = [image for image in found if policy.check(
         context, 'get_image', rules.policy_target(context, image))]
     next_marker = None
@@ -193,6 +206,43 @@ def update(context, image_id, changes):
             delete_properties=removed_props, replace_tags=tags)
         updated['locations'] = db_api.location_list(session, image_id)
     return updated
+
+
+def set_attributes(context, image_id, base, properties,
+                   purge_properties=False):
+    """Set base attributes and extra properties in one go, the way the
+    classic API updates an image.
+
+    base: base attributes to set (as stored: visibility, not is_public);
+    properties: extra properties to add or replace; purge_properties: the
+    image's other extra properties are removed.
+    """
+    with glance.db.writing() as session:
+        image = find(session, context, image_id, for_update=True)
+        rules.enforce_on_image(context, 'modify_image', image)
+        target = rules.policy_target(context, image)
+        if base.get('visibility', image['visibility']) != image['visibility']:
+            rules.enforce_visibility(context, base['visibility'], target)
+        if base.get('owner', image['owner']) != image['owner'] \
+                and not context.is_admin:
+            raise exception.Forbidden("Owner can't be updated by non admin.",
+                                      as_detail=True)
+        for name in ('min_disk', 'min_ram'):
+            _check_not_negative(name, base.get(name))
+        for name in properties:
+            rules.check_property_name(name)
+        current = image['properties']
+        removed = set(current) - set(properties) if purge_properties \
+            else set()
+        kept = len(current) - len(removed)
+        count = kept + len(set(properties) - set(current))
+        if count > len(current):
+            rules.check_quota('properties', count, CONF.image_property_quota)
+        changed = {name: value for name, value in properties.items()
+                   if current.get(name) != value}
+        return db_api.image_update(
+            session, image_id, values=base, set_properties=changed,
+            delete_properties=removed)
 
 
 def _authorize_change(context, image, name, value=None):
