@@ -348,6 +348,27 @@ class _SignalInbox:
         os.close(self._write_fd)
 
 
+# Request headers whose names may hold underscores. eventlet drops every
+# such header, lest a client slip X_Roles past a proxy that strips X-Roles
+# (both would land in HTTP_X_ROLES); the classic API's metadata headers
+# are spelled with underscores (x-image-meta-disk_format), and there both
+# spellings name the same field anyway.
+UNDERSCORE_HEADER_PREFIXES = ('x-image-meta-',)
+
+
+def _http_protocol():
+    """eventlet's HTTP protocol, keeping the classic API's headers."""
+    import eventlet.wsgi
+
+    class HttpProtocol(eventlet.wsgi.HttpProtocol):
+        def formalize_key_naming(self, k):
+            if k.lower().startswith(UNDERSCORE_HEADER_PREFIXES):
+                return k.replace('-', '_').upper()
+            return super().formalize_key_naming(k)
+
+    return HttpProtocol
+
+
 def _listen(host, port):
     import eventlet
 
@@ -505,6 +526,7 @@ class Server:
             log=ACCESS_LOG,
             keepalive=CONF.http_keepalive,
             socket_timeout=CONF.client_socket_timeout or None,
+            protocol=_http_protocol(),
             # Tracebacks go to the log, never to the client.
             debug=False)
         watcher = eventlet.spawn(
