@@ -16,8 +16,10 @@ versions_opts = [
                help='The URL clients reach this service by, used in the '
                     'versions document (for example the address of a load '
                     'balancer or proxy). Default: the URL of the request.'),
-    cfg.BoolOpt('enable_v1_api', default=False,
-                help='Serve the classic Image API v1 under /v1.'),
+    cfg.BoolOpt('enable_v1_api', default=True,
+                help='Serve the classic Image API v1 (x-image-meta-* '
+                     'headers, for old clients) under /v1, and list it in '
+                     'the versions document.'),
     cfg.BoolOpt('enable_v2_api', default=True,
                 help='Serve the Image API v2 under /v2.'),
 ]

@@ -14,7 +14,16 @@ TODAYS_FEATURES = frozenset(['images', 'members', 'deactivate',
                              'community-visibility', 'hidden', 'multihash'])
 TODAYS_VERSIONS = [('v2.7', 'CURRENT'), ('v2.5', 'SUPPORTED'),
                    ('v2.3', 'SUPPORTED'), ('v2.1', 'SUPPORTED'),
-                   ('v2.0', 'SUPPORTED')]
+                   ('v2.0', 'SUPPORTED'), ('v1.1', 'SUPPORTED'),
+                   ('v1.0', 'SUPPORTED')]
+# The classic API, listed after v2 while enable_v1_api is on (the default).
+V1_VERSIONS = ['v1.1', 'v1.0']
+
+
+def entry(version_id, status, base='http://localhost'):
+    major = version_id.split('.')[0]
+    return {'id': version_id, 'status': status,
+            'links': [{'rel': 'self', 'href': f'{base}/{major}/'}]}
 
 
 def version_key(version_id):
@@ -25,7 +34,7 @@ def listed_ids(response):
     return [entry['id'] for entry in response.json['versions']]
 
 
-def accepted_v2_ids():
+def accepted_ids():
     return [entry['id'] for entry in
             versions.versions_document('http://h')['versions']]
 
@@ -54,16 +63,26 @@ def test_document_lists_todays_features_exactly(client, monkeypatch):
         == TODAYS_VERSIONS
 
 
-def test_document_entries_have_id_status_and_a_v2_self_link(client):
-    for entry in client.get('/versions').json['versions']:
-        assert sorted(entry) == ['id', 'links', 'status']
-        assert entry['links'] == [{'rel': 'self',
-                                   'href': 'http://localhost/v2/'}]
+def test_document_is_exactly_todays(client, monkeypatch):
+    monkeypatch.setattr(versions, 'FEATURES', TODAYS_FEATURES)
+    response = client.get('/versions')
+    assert response.json == {'versions': [
+        entry(version_id, status) for version_id, status in TODAYS_VERSIONS]}
 
 
-def test_document_follows_upstream_order(client):
+def test_document_entries_have_id_status_and_a_self_link(client):
+    for listed in client.get('/versions').json['versions']:
+        assert sorted(listed) == ['id', 'links', 'status']
+        major = listed['id'].split('.')[0]
+        assert listed['links'] == [{'rel': 'self',
+                                    'href': f'http://localhost/{major}/'}]
+
+
+def test_document_follows_upstream_order_then_v1(client):
     ids = listed_ids(client.get('/versions'))
-    assert ids == [v for v in UPSTREAM_ORDER if v in ids]
+    v2_ids = [v for v in ids if v.startswith('v2')]
+    assert v2_ids == [v for v in UPSTREAM_ORDER if v in ids]
+    assert ids == v2_ids + V1_VERSIONS
 
 
 def test_exactly_the_highest_version_is_current(client):
@@ -89,7 +108,8 @@ def test_links_follow_the_request_host(client):
     response = client.get('/versions',
                           headers={'Host': 'images.example.org:8080'})
     hrefs = {e['links'][0]['href'] for e in response.json['versions']}
-    assert hrefs == {'http://images.example.org:8080/v2/'}
+    assert hrefs == {'http://images.example.org:8080/v2/',
+                     'http://images.example.org:8080/v1/'}
 
 
 def test_links_use_public_endpoint_when_configured(client_with):
@@ -97,7 +117,8 @@ def test_links_use_public_endpoint_when_configured(client_with):
         '[DEFAULT]\npublic_endpoint = https://glance.example.com:443/img\n')
     hrefs = {e['links'][0]['href']
              for e in client.get('/').json['versions']}
-    assert hrefs == {'https://glance.example.com:443/img/v2/'}
+    assert hrefs == {'https://glance.example.com:443/img/v2/',
+                     'https://glance.example.com:443/img/v1/'}
 
 
 # --- negotiation -------------------------------------------------------------
@@ -118,7 +139,7 @@ def test_listed_minor_version_in_path_reaches_v2(client, version):
 
 
 def test_every_listed_version_is_accepted_in_the_path(client):
-    for version_id in accepted_v2_ids():
+    for version_id in accepted_ids():
         response = client.get(f'/{version_id}/images')
         assert response.status_int == 200, version_id
 
@@ -139,10 +160,10 @@ def test_accept_media_type_selects_the_api(client, version):
     assert response.json['schema'] == '/v2/schemas/images'
 
 
-@pytest.mark.parametrize('path', ['/v3/images', '/v1/images', '/v2.99/images',
-                                  '/v2.17/images', '/v2.6/images',
-                                  '/v2.2/images', '/images', '/v/images',
-                                  '/2/images'])
+@pytest.mark.parametrize('path', ['/v3/images', '/v1.2/images',
+                                  '/v2.99/images', '/v2.17/images',
+                                  '/v2.6/images', '/v2.2/images', '/images',
+                                  '/v/images', '/2/images'])
 def test_unknown_version_in_path_gets_multiple_choices(client, path):
     response = client.get(path)
     assert response.status_int == 300
@@ -176,12 +197,37 @@ def test_versions_answers_any_method(client):
     assert 'versions' in response.json
 
 
-def test_v1_is_listed_and_routed_when_enabled(client_with):
-    client = client_with('[DEFAULT]\nenable_v1_api = true\n')
-    entries = client.get('/versions').json['versions']
-    assert [e['id'] for e in entries[-2:]] == ['v1.1', 'v1.0']
-    assert entries[-1]['links'][0]['href'] == 'http://localhost/v1/'
-    assert client.get('/v1/images').status_int != 300
+@pytest.mark.parametrize('path', ['/v1/images', '/v1.1/images',
+                                  '/v1.0/images'])
+def test_v1_is_routed_by_default(client, path):
+    response = client.get(path)
+    assert response.status_int == 200
+    assert response.json == {'images': []}
+
+
+def test_v1_media_type_selects_v1(client):
+    response = client.get(
+        '/images', headers={'Accept': 'application/vnd.openstack.images-v1'})
+    assert response.status_int == 200
+    assert response.json == {'images': []}
+
+
+def test_disabled_v1_is_neither_listed_nor_routed(client_with):
+    client = client_with('[DEFAULT]\nenable_v1_api = false\n')
+    document = client.get('/versions').json
+    assert [v for v in listed_ids(client.get('/versions'))
+            if v.startswith('v1')] == []
+    for path in ('/v1/images', '/v1.1/images', '/v1/images/detail'):
+        response = client.get(path)
+        assert response.status_int == 300
+        assert response.json == document
+
+
+def test_disabled_v2_leaves_exactly_v1(client_with):
+    client = client_with('[DEFAULT]\nenable_v2_api = false\n')
+    assert client.get('/versions').json == {'versions': [
+        entry('v1.1', 'SUPPORTED'), entry('v1.0', 'SUPPORTED')]}
+    assert client.get('/v2/images').status_int == 300
 
 
 # --- routing errors ----------------------------------------------------------

@@ -1,16 +1,44 @@
-"""The classic Image API v1 (served when enable_v1_api is on).
+"""Routes of the classic Image API v1 (served when enable_v1_api is on).
 
-Not served yet: with v1 disabled, version negotiation answers /v1 requests
-with the versions document, as upstream does.
+The paths and methods are upstream's v1 (last served by Queens); any
+other method on a known path gets 405 with an Allow header.
 """
-import webob.exc
-
+from glance.api.v1 import images
+from glance.api.v1 import members
 from glance.common import wsgi
+import glance.db
 
 
 class API(wsgi.Router):
+    """The /v1 application."""
+
+    def __init__(self, mapper):
+        glance.db.ensure_schema()
+        connect = self.connect_methods
+        mapper.redirect('', '/')
+
+        images_resource = images.create_resource()
+        connect(mapper, '/', images_resource, {'GET': 'index'})
+        connect(mapper, '/images', images_resource,
+                {'GET': 'index', 'POST': 'create'})
+        # Before /images/{image_id}, which would take "detail" for an id.
+        connect(mapper, '/images/detail', images_resource,
+                {'GET': 'detail', 'HEAD': 'detail'})
+        connect(mapper, '/images/{image_id}', images_resource,
+                {'GET': 'show', 'HEAD': 'meta', 'PUT': 'update',
+                 'DELETE': 'delete'})
+
+        members_resource = members.create_resource()
+        connect(mapper, '/images/{image_id}/members', members_resource,
+                {'GET': 'index', 'PUT': 'update_all'})
+        connect(mapper, '/images/{image_id}/members/{member_id}',
+                members_resource,
+                {'GET': 'show', 'PUT': 'update', 'DELETE': 'delete'})
+        connect(mapper, '/shared-images/{member_id}', members_resource,
+                {'GET': 'shared_images'})
+
+        super().__init__(mapper)
 
     @classmethod
     def factory(cls, global_conf, **local_conf):
-        return lambda environ, start_response: webob.exc.HTTPNotFound()(
-            environ, start_response)
+        return cls(wsgi.APIMapper())
