@@ -15,6 +15,8 @@ class RequestContext(context.RequestContext):
         super().__init__(**kwargs)
         self.service_catalog = service_catalog
         self._policy_values = None
+        # Rule decisions taken for this caller (glance.common.policy.check)
+        self.policy_decisions = {}
         if is_admin is None:
             from glance.common import policy
             is_admin = policy.check_is_admin(self)

@@ -5,6 +5,9 @@ read, a project member may change its project's images, an admin anything.
 Operators override any rule in the file `[oslo_policy] policy_file` names.
 One enforcer is built per process and reused by every request.
 """
+import re
+import time
+
 from oslo_config import cfg
 from oslo_policy import policy
 
@@ -89,13 +92,34 @@ RULES = [
                 'PUT', MEMBERS + '/{member_id}'),
 ]
 
+# How often, at most, the policy file is looked at for changes.
+RELOAD_CHECK_SECONDS = 1.0
+
+
+class Enforcer(policy.Enforcer):
+    """oslo.policy's enforcer, minus a file system check per decision.
+
+    oslo.policy looks for a changed policy file on every check; here it
+    looks at most once a second, which still picks up an edited file.
+    """
+
+    _loaded_at = None
+
+    def load_rules(self, force_reload=False):
+        now = time.monotonic()
+        if force_reload or self._loaded_at is None \
+                or now - self._loaded_at >= RELOAD_CHECK_SECONDS:
+            super().load_rules(force_reload)
+            self._loaded_at = now
+
+
 _enforcer = None
 
 
 def get_enforcer():
     global _enforcer
     if _enforcer is None:
-        _enforcer = policy.Enforcer(CONF, use_conf=True)
+        _enforcer = Enforcer(CONF, use_conf=True)
         _enforcer.register_defaults(RULES)
     return _enforcer
 
@@ -106,13 +130,63 @@ def reset():
     _enforcer = None
 
 
+TARGET_KEY = re.compile(r'%\(([^)]+)\)s')
+RULE_REFERENCE = re.compile(r'\brule:([^\s()]+)')
+REMOTE_CHECK = re.compile(r'(^|[\s(])https?:')
+
+
+def referenced_target_keys(enforcer, action):
+    """The target keys the rule of `action`, and the rules it refers to,
+    look at; None if that cannot be known (a check by a remote server
+    sees the whole target)."""
+    keys, pending, seen = set(), [action], set()
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            text = str(enforcer.rules[name])
+        except KeyError:
+            continue
+        if REMOTE_CHECK.search(text):
+            return None
+        keys.update(TARGET_KEY.findall(text))
+        pending.extend(RULE_REFERENCE.findall(text))
+    return keys
+
+
 def check(context, action, target):
-    """True if `context` may do `action` on `target` (a dict)."""
+    """True if `context` may do `action` on `target` (a dict).
+
+    A decision depends only on the caller and the target values its rule
+    looks at, so within one request (one caller) it is remembered by
+    those values: listing many images of a few owners costs a few rule
+    evaluations, and every image is still checked.
+    """
+    enforcer = get_enforcer()
+    decisions = context.policy_decisions
+    if ('keys', action) not in decisions:
+        enforcer.load_rules()
+        decisions['keys', action] = referenced_target_keys(enforcer, action)
+    keys = decisions['keys', action]
+    memo_key = None
+    if keys is not None:
+        memo_key = (action,) + tuple(target.get(k, MISSING)
+                                     for k in sorted(keys))
+        if memo_key in decisions:
+            return decisions[memo_key]
     try:
-        return get_enforcer().enforce(
-            action, target, context.to_policy_values())
+        allowed = bool(enforcer.enforce(action, target,
+                                        context.to_policy_values()))
     except policy.InvalidScope:
-        return False
+        allowed = False
+    if memo_key is not None:
+        decisions[memo_key] = allowed
+    return allowed
+
+
+MISSING = object()  # a target key the target does not have
 
 
 def enforce(context, action, target):
