@@ -1,4 +1,6 @@
 """The request context: who is asking, built by the context filters."""
+from collections import abc
+
 from oslo_context import context
 
 
@@ -15,8 +17,7 @@ class RequestContext(context.RequestContext):
         super().__init__(**kwargs)
         self.service_catalog = service_catalog
         self._policy_values = None
-        # Rule decisions taken for this caller (glance.common.policy.check)
-        self.policy_decisions = {}
+        self._policy_key = None
         if is_admin is None:
             from glance.common import policy
             is_admin = policy.check_is_admin(self)
@@ -32,10 +33,26 @@ class RequestContext(context.RequestContext):
             self._policy_values = super().to_policy_values()
         return self._policy_values
 
+    @property
+    def policy_key(self):
+        """The caller's credentials as a hashable value: the policy
+        decisions taken for them are kept under it."""
+        if self._policy_key is None:
+            self._policy_key = _frozen(self.to_policy_values())
+        return self._policy_key
+
     def to_dict(self):
         values = super().to_dict()
         values['service_catalog'] = self.service_catalog
         return values
+
+
+def _frozen(value):
+    if isinstance(value, abc.Mapping):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple, set)):
+        return tuple(_frozen(v) for v in value)
+    return value
 
 
 def get_admin_context():

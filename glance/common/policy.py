@@ -94,16 +94,31 @@ RULES = [
 
 # How often, at most, the policy file is looked at for changes.
 RELOAD_CHECK_SECONDS = 1.0
+# Decisions kept per worker process before the memory is cleared.
+MAX_DECISIONS = 50000
+
+TARGET_KEY = re.compile(r'%\(([^)]+)\)s')
+RULE_REFERENCE = re.compile(r'\brule:([^\s()]+)')
+REMOTE_CHECK = re.compile(r'(^|[\s(])https?:')
 
 
 class Enforcer(policy.Enforcer):
-    """oslo.policy's enforcer, minus a file system check per decision.
+    """oslo.policy's enforcer, with its decisions remembered.
 
-    oslo.policy looks for a changed policy file on every check; here it
-    looks at most once a second, which still picks up an edited file.
+    A decision is a function of the rules, the caller's credentials and
+    the target values the rule reads, so it is kept under exactly those
+    and forgotten whenever the rules change: listing many images of a few
+    owners costs a few rule evaluations, and every image is still judged.
+    oslo.policy also looks for a changed policy file on every check; here
+    it looks at most once a second, which still picks up an edited file.
     """
 
-    _loaded_at = None
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._loaded_at = None
+        self._rules_text = None
+        self.decisions = {}
+        self.target_keys = {}
 
     def load_rules(self, force_reload=False):
         now = time.monotonic()
@@ -111,7 +126,61 @@ class Enforcer(policy.Enforcer):
                 or now - self._loaded_at >= RELOAD_CHECK_SECONDS:
             super().load_rules(force_reload)
             self._loaded_at = now
+            rules_text = sorted((name, str(rule))
+                                for name, rule in self.rules.items())
+            if rules_text != self._rules_text:
+                self._rules_text = rules_text
+                self.decisions.clear()
+                self.target_keys.clear()
 
+    def referenced_target_keys(self, action):
+        """The target keys the rule of `action`, and the rules it refers
+        to, read (sorted); None if that cannot be known: a check by a
+        remote server sees the whole target."""
+        if action not in self.target_keys:
+            self.target_keys[action] = self._find_target_keys(action)
+        return self.target_keys[action]
+
+    def _find_target_keys(self, action):
+        keys, pending, seen = set(), [action], set()
+        while pending:
+            name = pending.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            try:
+                text = str(self.rules[name])
+            except KeyError:
+                continue
+            if REMOTE_CHECK.search(text):
+                return None
+            keys.update(TARGET_KEY.findall(text))
+            pending.extend(RULE_REFERENCE.findall(text))
+        return tuple(sorted(keys))
+
+    def decide(self, action, target, creds, creds_key):
+        self.load_rules()
+        keys = self.referenced_target_keys(action)
+        if keys is None:
+            return self._evaluate(action, target, creds)
+        key = (creds_key, action) + tuple(target.get(k, MISSING)
+                                          for k in keys)
+        decision = self.decisions.get(key)
+        if decision is None:
+            if len(self.decisions) >= MAX_DECISIONS:
+                self.decisions.clear()
+            decision = self.decisions[key] = self._evaluate(
+                action, target, creds)
+        return decision
+
+    def _evaluate(self, action, target, creds):
+        try:
+            return bool(self.enforce(action, target, creds))
+        except policy.InvalidScope:
+            return False
+
+
+MISSING = object()  # a target key the target does not have
 
 _enforcer = None
 
@@ -130,63 +199,10 @@ def reset():
     _enforcer = None
 
 
-TARGET_KEY = re.compile(r'%\(([^)]+)\)s')
-RULE_REFERENCE = re.compile(r'\brule:([^\s()]+)')
-REMOTE_CHECK = re.compile(r'(^|[\s(])https?:')
-
-
-def referenced_target_keys(enforcer, action):
-    """The target keys the rule of `action`, and the rules it refers to,
-    look at; None if that cannot be known (a check by a remote server
-    sees the whole target)."""
-    keys, pending, seen = set(), [action], set()
-    while pending:
-        name = pending.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        try:
-            text = str(enforcer.rules[name])
-        except KeyError:
-            continue
-        if REMOTE_CHECK.search(text):
-            return None
-        keys.update(TARGET_KEY.findall(text))
-        pending.extend(RULE_REFERENCE.findall(text))
-    return keys
-
-
 def check(context, action, target):
-    """True if `context` may do `action` on `target` (a dict).
-
-    A decision depends only on the caller and the target values its rule
-    looks at, so within one request (one caller) it is remembered by
-    those values: listing many images of a few owners costs a few rule
-    evaluations, and every image is still checked.
-    """
-    enforcer = get_enforcer()
-    decisions = context.policy_decisions
-    if ('keys', action) not in decisions:
-        enforcer.load_rules()
-        decisions['keys', action] = referenced_target_keys(enforcer, action)
-    keys = decisions['keys', action]
-    memo_key = None
-    if keys is not None:
-        memo_key = (action,) + tuple(target.get(k, MISSING)
-                                     for k in sorted(keys))
-        if memo_key in decisions:
-            return decisions[memo_key]
-    try:
-        allowed = bool(enforcer.enforce(action, target,
-                                        context.to_policy_values()))
-    except policy.InvalidScope:
-        allowed = False
-    if memo_key is not None:
-        decisions[memo_key] = allowed
-    return allowed
-
-
-MISSING = object()  # a target key the target does not have
+    """True if `context` may do `action` on `target` (a dict)."""
+    return get_enforcer().decide(action, target, context.to_policy_values(),
+                                 context.policy_key)
 
 
 def enforce(context, action, target):

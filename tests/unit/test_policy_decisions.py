@@ -1,5 +1,5 @@
-"""Rule decisions remembered within a request: by the target values the
-rule looks at, so that every image is still judged on what matters."""
+"""Rule decisions remembered by the caller and the target values the rule
+reads, so that every image is still judged on what matters."""
 from oslo_config import cfg
 
 from glance import context as glance_context
@@ -11,11 +11,9 @@ from tests.conftest import identity_headers
 def test_the_keys_of_the_default_image_rule(app):
     enforcer = policy.get_enforcer()
     enforcer.load_rules()
-    assert policy.referenced_target_keys(enforcer, 'get_image') == {
-        'project_id', 'member_id', 'visibility'}
-    # a rule that refers to another rule takes that rule's keys too
-    assert policy.referenced_target_keys(enforcer, 'context_is_admin') \
-        == set()
+    assert enforcer.referenced_target_keys('get_image') == (
+        'member_id', 'project_id', 'visibility')
+    assert enforcer.referenced_target_keys('context_is_admin') == ()
 
 
 def test_a_remote_check_sees_the_whole_target(app, tmp_path):
@@ -27,10 +25,15 @@ def test_a_remote_check_sees_the_whole_target(app, tmp_path):
     try:
         enforcer = policy.get_enforcer()
         enforcer.load_rules()
-        assert policy.referenced_target_keys(enforcer, 'get_image') is None
+        assert enforcer.referenced_target_keys('get_image') is None
     finally:
         cfg.CONF.clear_override('policy_file', group='oslo_policy')
         policy.reset()
+
+
+def get_image_decisions():
+    return [key for key in policy.get_enforcer().decisions
+            if key[1] == 'get_image']
 
 
 def test_a_decision_is_remembered_per_caller_and_values(app):
@@ -39,16 +42,34 @@ def test_a_decision_is_remembered_per_caller_and_values(app):
     target = {'project_id': 'p1', 'member_id': None, 'visibility': 'private',
               'name': 'one'}
     assert policy.check(context, 'get_image', target)
-    remembered = {k: v for k, v in context.policy_decisions.items()
-                  if k[0] == 'get_image'}
-    assert list(remembered.values()) == [True]
+    assert len(get_image_decisions()) == 1
     # another image with the same deciding values: no new evaluation
     assert policy.check(context, 'get_image', dict(target, name='two'))
-    assert len([k for k in context.policy_decisions
-                if k[0] == 'get_image']) == 1
-    # other deciding values: a decision of its own
+    assert len(get_image_decisions()) == 1
+    # other deciding values, or another caller: decisions of their own
     assert not policy.check(context, 'get_image',
                             dict(target, project_id='p2'))
+    other = glance_context.RequestContext(
+        project_id='p2', roles=['reader'], is_admin=False)
+    assert not policy.check(other, 'get_image', target)
+    assert len(get_image_decisions()) == 3
+
+
+def test_changed_rules_forget_the_decisions(app, tmp_path):
+    context = glance_context.RequestContext(
+        project_id='p1', roles=['reader'], is_admin=False)
+    target = {'project_id': 'p1', 'member_id': None, 'visibility': 'private'}
+    assert policy.check(context, 'get_image', target)
+    policy_file = tmp_path / 'policy.yaml'
+    policy_file.write_text('"get_image": "role:admin"\n')
+    cfg.CONF.set_override('policy_file', str(policy_file),
+                          group='oslo_policy')
+    try:
+        policy.get_enforcer().load_rules(force_reload=True)
+        assert not policy.check(context, 'get_image', target)
+    finally:
+        cfg.CONF.clear_override('policy_file', group='oslo_policy')
+        policy.reset()
 
 
 def test_a_rule_on_a_property_filters_each_listed_image(trusted_app,
