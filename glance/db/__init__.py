@@ -15,7 +15,6 @@ import threading
 from oslo_config import cfg
 import sqlalchemy
 from sqlalchemy import event
-from sqlalchemy import orm
 
 CONF = cfg.CONF
 
@@ -50,8 +49,7 @@ CONF.register_opts(database_opts, group='database')
 
 _engine = None
 _engine_pid = None
-_sessionmaker = None
-_write_sessionmaker = None
+_write_engine = None
 # One writer per process on SQLite (see the module docstring).
 _sqlite_write_lock = threading.Lock()
 
@@ -98,7 +96,7 @@ def _create_engine():
 
 def get_engine():
     """This process's engine (a forked worker builds its own)."""
-    global _engine, _engine_pid, _sessionmaker, _write_sessionmaker
+    global _engine, _engine_pid, _write_engine
     if _engine is None or _engine_pid != os.getpid():
         if _engine is not None:
             # Inherited across fork: drop the parent's pool without
@@ -106,10 +104,7 @@ def get_engine():
             _engine.dispose(close=False)
         _engine = _create_engine()
         _engine_pid = os.getpid()
-        _sessionmaker = orm.sessionmaker(bind=_engine, expire_on_commit=False)
-        _write_sessionmaker = orm.sessionmaker(
-            bind=_engine.execution_options(sqlite_write=True),
-            expire_on_commit=False)
+        _write_engine = _engine.execution_options(sqlite_write=True)
     return _engine
 
 
@@ -126,12 +121,14 @@ def is_sqlite():
     return get_engine().dialect.name == 'sqlite'
 
 
+# Transactions hand out SQLAlchemy Core connections: the queries are
+# Core statements, and the ORM's unit of work would only add cost.
+
 @contextlib.contextmanager
 def reading():
     """A read transaction."""
-    get_engine()
-    with _sessionmaker() as session, session.begin():
-        yield session
+    with get_engine().begin() as connection:
+        yield connection
 
 
 @contextlib.contextmanager
@@ -139,12 +136,11 @@ def writing():
     """A write transaction, committed on success, rolled back on error."""
     engine = get_engine()
     if engine.dialect.name != 'sqlite':
-        with _sessionmaker() as session, session.begin():
-            yield session
+        with engine.begin() as connection:
+            yield connection
         return
-    with _sqlite_write_lock, _write_sessionmaker() as session, \
-            session.begin():
-        yield session
+    with _sqlite_write_lock, _write_engine.begin() as connection:
+        yield connection
 
 
 def ensure_schema():

@@ -7,6 +7,7 @@ list).
 """
 import contextlib
 import datetime
+import functools
 import json
 
 import sqlalchemy as sa
@@ -55,8 +56,26 @@ def _duplicate_as(message):
 
 # --- reading images -------------------------------------------------------
 
-def _attach_children(session, rows):
-    """Turn image rows into dicts with their properties and tags."""
+# Statements built once: SQLAlchemy then reuses their compiled form.
+_CHILDREN = sa.union_all(
+    sa.select(sa.literal('property').label('kind'), properties.c.image_id,
+              properties.c.name, properties.c.value,
+              properties.c.id.label('position'))
+    .where(properties.c.image_id.in_(sa.bindparam('ids', expanding=True))),
+    sa.select(sa.literal('tag').label('kind'), tags.c.image_id, tags.c.value,
+              sa.null(), tags.c.id.label('position'))
+    .where(tags.c.image_id.in_(sa.bindparam('ids', expanding=True))),
+).order_by('position')
+_LOCATIONS = (sa.select(locations)
+              .where(locations.c.image_id.in_(
+                  sa.bindparam('ids', expanding=True)),
+                  locations.c.status == 'active')
+              .order_by(locations.c.id))
+
+
+def _attach_children(session, rows, with_locations=False):
+    """Turn image rows into dicts with their properties and tags (and
+    their locations, when asked), read in one round trip each."""
     result = [dict(row._mapping) for row in rows]
     if not result:
         return result
@@ -66,26 +85,39 @@ def _attach_children(session, rows):
         image['tags'] = []
         by_id[image['id']] = image
     ids = list(by_id)
-    for image_id, name, value in session.execute(
-            sa.select(properties.c.image_id, properties.c.name,
-                      properties.c.value)
-            .where(properties.c.image_id.in_(ids))):
-        by_id[image_id]['properties'][name] = value
-    for image_id, value in session.execute(
-            sa.select(tags.c.image_id, tags.c.value)
-            .where(tags.c.image_id.in_(ids)).order_by(tags.c.id)):
-        by_id[image_id]['tags'].append(value)
+    for kind, image_id, name, value, _ in session.execute(_CHILDREN,
+                                                          {'ids': ids}):
+        if kind == 'tag':
+            by_id[image_id]['tags'].append(name)
+        else:
+            by_id[image_id]['properties'][name] = value
+    if with_locations:
+        for image in result:
+            image['locations'] = []
+        for row in session.execute(_LOCATIONS, {'ids': ids}):
+            by_id[row.image_id]['locations'].append(_location_dict(row))
     return result
 
 
-def image_get(session, image_id, include_deleted=False, for_update=False):
-    """One image by id; ImageNotFound if it does not exist (or is deleted)."""
-    query = sa.select(images).where(images.c.id == image_id)
+@functools.cache
+def _image_by_id(include_deleted, for_update):
+    query = sa.select(images).where(images.c.id == sa.bindparam('id'))
     if not include_deleted:
         query = query.where(images.c.deleted == sa.false())
     if for_update:
         query = query.with_for_update()
-    found = _attach_children(session, session.execute(query).all())
+    return query
+
+
+def image_get(session, image_id, include_deleted=False, for_update=False,
+              with_locations=False):
+    """One image by id; ImageNotFound if it does not exist (or is deleted).
+
+    with_locations: also its active locations, as 'locations'.
+    """
+    rows = session.execute(_image_by_id(include_deleted, for_update),
+                           {'id': image_id}).all()
+    found = _attach_children(session, rows, with_locations)
     if not found:
         raise exception.ImageNotFound(image_id=image_id)
     return found[0]
@@ -168,8 +200,9 @@ def _after_marker(sort, marker):
 def image_list(session, project_id, is_admin, filters=(), properties_eq=None,
                tags_all=(), visibility=None, member_status='accepted',
                include_deleted=False, marker=None, limit=None, sort=(),
-               tie_direction='desc'):
-    """A page of the images a project may see.
+               tie_direction='desc', with_locations=False):
+    """A page of the images a project may see (with their locations
+    too if with_locations).
 
     filters: (column, op, value) triples, op one of eq neq gt gte lt lte in.
     properties_eq: {name: value} on extra properties; tags_all: every tag.
@@ -224,13 +257,14 @@ def image_list(session, project_id, is_admin, filters=(), properties_eq=None,
             raise exception.BadRequest(f'No image found with ID {marker}')
         conditions.append(_after_marker(sort, marker_row._mapping))
 
-    dialect = session.get_bind().dialect.name
+    dialect = session.dialect.name
     query = sa.select(images).where(*conditions).order_by(
         *[_order_by(images.c[key], direction, dialect)
           for key, direction in sort])
     if limit is not None:
         query = query.limit(limit)
-    return _attach_children(session, session.execute(query).all())
+    return _attach_children(session, session.execute(query).all(),
+                            with_locations)
 
 
 def owner_storage_usage(session, owner, exclude_image_id=None):
@@ -421,14 +455,15 @@ def shared_with(session, member, seen_by=None):
 
 # --- locations --------------------------------------------------------------
 
+def _location_dict(row):
+    return {'id': row.id, 'url': row.url,
+            'metadata': json.loads(row.meta_data or '{}'),
+            'status': row.status}
+
+
 def location_list(session, image_id):
-    rows = session.execute(
-        sa.select(locations).where(locations.c.image_id == image_id,
-                                   locations.c.status == 'active')
-        .order_by(locations.c.id))
-    return [{'id': row.id, 'url': row.url,
-             'metadata': json.loads(row.meta_data or '{}'),
-             'status': row.status} for row in rows]
+    return [_location_dict(row)
+            for row in session.execute(_LOCATIONS, {'ids': [image_id]})]
 
 
 def location_add(session, image_id, url, metadata=None):

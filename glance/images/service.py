@@ -24,15 +24,16 @@ LOG = logging.getLogger(__name__)
 # --- finding images ----------------------------------------------------------
 
 def find(session, context, image_id, for_update=False,
-         include_deleted=False):
+         include_deleted=False, with_locations=False):
     """The image, if the caller may see it; ImageNotFound otherwise.
 
     include_deleted: admins also find deleted images (as the classic API
-    shows them); nobody else does.
+    shows them); nobody else does. with_locations: with 'locations'.
     """
     image = db_api.image_get(session, image_id, for_update=for_update,
                              include_deleted=include_deleted
-                             and context.is_admin)
+                             and context.is_admin,
+                             with_locations=with_locations)
     is_member = False
     if image['visibility'] == 'shared' and not context.is_admin \
             and image['owner'] != context.project_id:
@@ -43,11 +44,11 @@ def find(session, context, image_id, for_update=False,
     return image
 
 
-def get(context, image_id, include_deleted=False):
+def get(context, image_id, include_deleted=False, with_locations=False):
     with glance.db.reading() as session:
         image = find(session, context, image_id,
-                     include_deleted=include_deleted)
-        image['locations'] = db_api.location_list(session, image_id)
+                     include_deleted=include_deleted,
+                     with_locations=with_locations)
     rules.enforce_on_image(context, 'get_image', image)
     return image
 
@@ -55,7 +56,7 @@ def get(context, image_id, include_deleted=False):
 def list_images(context, filters=(), properties=None, tags=(),
                 visibility=None, member_status='accepted', marker=None,
                 limit=None, sort=(), tie_direction='desc',
-                include_deleted=False, as_project=False):
+                include_deleted=False, as_project=False, with_locations=False):
     """A page of images and the marker of the next page (or None).
 
     The next marker is given whenever the database filled the page, even
@@ -71,7 +72,7 @@ def list_images(context, filters=(), properties=None, tags=(),
             properties_eq=properties, tags_all=tags, visibility=visibility,
             member_status=member_status, marker=marker, limit=limit,
             sort=sort, tie_direction=tie_direction,
-            include_deleted=include_deleted)
+            include_deleted=include_deleted, with_locations=with_locations)
     shown = [image for image in found if policy.check(
         context, 'get_image', rules.policy_target(context, image))]
     next_marker = None
@@ -139,7 +140,7 @@ def _check_not_negative(name, value):
 
 # --- update ------------------------------------------------------------------
 
-def update(context, image_id, changes):
+def update(context, image_id, changes, with_locations=False):
     """Apply JSON-patch style changes: (op, name, value) with op one of
     add, replace, remove and name a base attribute or an extra property.
 
@@ -147,7 +148,8 @@ def update(context, image_id, changes):
     Everything is checked before anything is written.
     """
     with glance.db.writing() as session:
-        image = find(session, context, image_id, for_update=True)
+        image = find(session, context, image_id, for_update=True,
+                     with_locations=with_locations)
         base = {}
         set_props, removed_props = {}, set()
         props = dict(image['properties'])
@@ -199,12 +201,12 @@ def update(context, image_id, changes):
         if tags is not None:
             rules.check_quota('tags', len(tags), CONF.image_tag_quota)
         if not changes:
-            image['locations'] = db_api.location_list(session, image_id)
             return image
         updated = db_api.image_update(
             session, image_id, values=base, set_properties=set_props,
             delete_properties=removed_props, replace_tags=tags)
-        updated['locations'] = db_api.location_list(session, image_id)
+        if with_locations:
+            updated['locations'] = image['locations']
     return updated
 
 

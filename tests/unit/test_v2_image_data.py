@@ -625,3 +625,34 @@ def test_tags_work_on_active_images(client):
     assert client.put(tag_path(image['id'], 'live')).status_int == 204
     assert client.delete(tag_path(image['id'], 'live')).status_int == 204
     assert show(client, image['id'])['tags'] == []
+
+
+# --- where the data lives, when the operator shows it -----------------------
+
+def test_direct_url_is_shown_on_show_list_and_update(client_with):
+    client = client_with('[DEFAULT]\nshow_image_direct_url = true\n')
+    image = client.create_image(name='located')
+    assert 'direct_url' not in client.get(
+        f"/v2/images/{image['id']}").json
+    assert client.upload(image['id'], DATA).status_int == 204
+    shown = client.get(f"/v2/images/{image['id']}").json
+    assert shown['direct_url'].startswith('file:///')
+    assert shown['direct_url'].endswith(image['id'])
+    listed, = client.get('/v2/images').json['images']
+    assert listed['direct_url'] == shown['direct_url']
+    updated = client.patch(f"/v2/images/{image['id']}", [
+        {'op': 'replace', 'path': '/name', 'value': 'moved'}]).json
+    assert updated['direct_url'] == shown['direct_url']
+    assert 'locations' not in updated
+
+
+def test_locations_are_shown_when_multiple_locations_are(client_with):
+    client = client_with('[DEFAULT]\nshow_multiple_locations = true\n')
+    image = client.create_image(name='located')
+    assert client.get(f"/v2/images/{image['id']}").json['locations'] == []
+    client.upload(image['id'], DATA)
+    listed, = client.get('/v2/images').json['images']
+    location, = listed['locations']
+    assert location['url'].endswith(image['id'])
+    assert location['metadata'] == {}
+    assert 'direct_url' not in listed

@@ -380,7 +380,8 @@ class ImagesController:
                 request.context, filters=filters, properties=properties,
                 tags=tags, visibility=visibility,
                 member_status=member_status, marker=marker, limit=limit,
-                sort=sort, tie_direction=tie_direction)
+                sort=sort, tie_direction=tie_direction,
+                with_locations=locations_shown())
         except exception.NotFound as error:
             raise _bad_request(str(error))
         return {'images': images, 'next_marker': next_marker}
@@ -389,10 +390,12 @@ class ImagesController:
         return service.create(request.context, base, extra_properties, tags)
 
     def show(self, request, image_id):
-        return service.get(request.context, image_id)
+        return service.get(request.context, image_id,
+                           with_locations=locations_shown())
 
     def update(self, request, image_id, changes):
-        return service.update(request.context, image_id, changes)
+        return service.update(request.context, image_id, changes,
+                              with_locations=locations_shown())
 
     def delete(self, request, image_id):
         try:
@@ -403,6 +406,11 @@ class ImagesController:
 
 
 # --- responses ---------------------------------------------------------------
+
+def locations_shown():
+    """Whether image views carry where the data is stored."""
+    return CONF.show_image_direct_url or CONF.show_multiple_locations
+
 
 def format_time(value):
     return value.strftime('%Y-%m-%dT%H:%M:%SZ') if value else None
