@@ -2,6 +2,7 @@
 
 Shared by the operations in `service`, `data` and `members`.
 """
+from collections import abc
 import re
 
 from oslo_config import cfg
@@ -101,18 +102,48 @@ def storage_quota_bytes():
 
 # --- policy ------------------------------------------------------------------
 
-def policy_target(context, image):
+class ImageTarget(abc.Mapping):
     """What policy rules see of an image: its attributes and properties,
     `project_id` as the owner, and `member_id` as the caller's project when
-    it sees another project's shared image as a member."""
-    target = dict(image['properties'])
-    target.update({k: v for k, v in image.items()
-                   if k not in ('properties', 'tags')})
-    target['project_id'] = image['owner']
-    shared_with_caller = (image['visibility'] == 'shared'
-                          and context.project_id != image['owner'])
-    target['member_id'] = context.project_id if shared_with_caller else None
-    return target
+    it sees another project's shared image as a member.
+
+    Values are looked up when a rule asks for them, so that judging many
+    images costs little more than the values the rules read.
+    """
+
+    HIDDEN = frozenset(['properties', 'tags', 'locations'])
+
+    def __init__(self, context, image):
+        self.project_id = context.project_id
+        self.image = image
+
+    def __getitem__(self, key):
+        image = self.image
+        if key == 'project_id':
+            return image['owner']
+        if key == 'member_id':
+            shared_with_caller = (image['visibility'] == 'shared'
+                                  and self.project_id != image['owner'])
+            return self.project_id if shared_with_caller else None
+        if key in image and key not in self.HIDDEN:
+            return image[key]
+        return image['properties'][key]
+
+    def _keys(self):
+        keys = dict.fromkeys(k for k in self.image if k not in self.HIDDEN)
+        keys.update(dict.fromkeys(self.image['properties']))
+        keys.update(dict.fromkeys(['project_id', 'member_id']))
+        return keys
+
+    def __iter__(self):
+        return iter(self._keys())
+
+    def __len__(self):
+        return len(self._keys())
+
+
+def policy_target(context, image):
+    return ImageTarget(context, image)
 
 
 def new_image_target(context, owner, visibility):

@@ -93,3 +93,22 @@ def test_a_rule_on_a_property_filters_each_listed_image(trusted_app,
     finally:
         cfg.CONF.clear_override('policy_file', group='oslo_policy')
         policy.reset()
+
+
+def test_an_image_target_shows_attributes_properties_and_roles(app):
+    from glance.images import rules
+    image = {'id': 'i1', 'owner': 'p1', 'visibility': 'shared',
+             'name': 'n', 'properties': {'tier': 'gold'}, 'tags': ['t'],
+             'locations': []}
+    member = glance_context.RequestContext(project_id='p2', is_admin=False)
+    target = rules.policy_target(member, image)
+    assert target['project_id'] == 'p1'
+    assert target['member_id'] == 'p2'
+    assert target['tier'] == 'gold'
+    assert target['name'] == 'n'
+    assert 'tags' not in target and 'properties' not in target
+    assert set(target) == {'id', 'owner', 'visibility', 'name', 'tier',
+                           'project_id', 'member_id'}
+    assert len(target) == 7
+    owner = glance_context.RequestContext(project_id='p1', is_admin=False)
+    assert rules.policy_target(owner, image)['member_id'] is None

@@ -413,7 +413,7 @@ def locations_shown():
 
 
 def format_time(value):
-    return value.strftime('%Y-%m-%dT%H:%M:%SZ') if value else None
+    return value.isoformat(timespec='seconds') + 'Z' if value else None
 
 
 def image_view(image):
@@ -440,12 +440,16 @@ def image_view(image):
         'updated_at': format_time(image['updated_at']),
         'tags': list(image['tags']),
     })
-    locations = image.get('locations') or []
-    if CONF.show_image_direct_url and locations:
-        view['direct_url'] = locations[0]['url']
-    if CONF.show_multiple_locations:
-        view['locations'] = [{'url': loc['url'], 'metadata': loc['metadata']}
-                             for loc in locations]
+    # 'locations' is there only when the operator shows them (see
+    # locations_shown)
+    locations = image.get('locations')
+    if locations is not None:
+        if CONF.show_image_direct_url and locations:
+            view['direct_url'] = locations[0]['url']
+        if CONF.show_multiple_locations:
+            view['locations'] = [{'url': loc['url'],
+                                  'metadata': loc['metadata']}
+                                 for loc in locations]
     view['self'] = '/v2/images/%s' % image['id']
     view['file'] = '/v2/images/%s/file' % image['id']
     view['schema'] = '/v2/schemas/image'
