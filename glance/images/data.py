@@ -13,6 +13,7 @@ from oslo_config import cfg
 
 from glance import store
 from glance.common import exception
+from glance.common import offload
 import glance.db
 from glance.db import api as db_api
 from glance.images import rules
@@ -22,6 +23,8 @@ CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 UPLOAD_CHUNK_SIZE = 1024 * 1024
+# Smaller chunks are hashed in line: a thread hand-off would cost more.
+OFFLOAD_MIN_BYTES = 256 * 1024
 
 
 class ClientReadError(exception.BadRequest):
@@ -60,7 +63,16 @@ class HashingLimitedStream:
         self.multihash = hashlib.new(CONF.hashing_algorithm)
         self.first_chunk = b''
 
+    def _hash(self, chunk):
+        if len(chunk) < OFFLOAD_MIN_BYTES:
+            self.md5.update(chunk)
+            self.multihash.update(chunk)
+            return ()
+        return (offload.start(self.md5.update, chunk),
+                offload.start(self.multihash.update, chunk))
+
     def __iter__(self):
+        hashing_in_progress = ()
         for chunk in self.chunks:
             self.size += len(chunk)
             if self.size > self.size_cap:
@@ -79,9 +91,15 @@ class HashingLimitedStream:
                     % (self.expected_size, self.size))
             if not self.first_chunk:
                 self.first_chunk = chunk[:512]
-            self.md5.update(chunk)
-            self.multihash.update(chunk)
+            # Both hashes of a chunk run on other threads (other cores)
+            # while the store writes it and the next chunk is read; a
+            # chunk is hashed only once the previous one is.
+            for hashing in hashing_in_progress:
+                hashing.wait()
+            hashing_in_progress = self._hash(chunk)
             yield chunk
+        for hashing in hashing_in_progress:
+            hashing.wait()
         if self.expected_size is not None and self.size != self.expected_size:
             raise exception.Invalid(
                 'Size mismatch: expected %d bytes, got %d bytes'
