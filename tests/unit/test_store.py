@@ -799,3 +799,55 @@ def test_https_insecure_skips_verification(stores, tls_server, set_option):
     set_option('https_insecure', True)
     store.create_stores()
     assert store.get_size_from_backend(f'{url}/image') == len(DATA)
+
+
+# --- writes around the page cache -------------------------------------------
+
+BUFFER = filesystem.DIRECT_BUFFER_BYTES
+ALIGN = filesystem.DIRECT_ALIGNMENT
+
+
+@pytest.mark.parametrize('sizes', [
+    [0], [1], [ALIGN - 1], [ALIGN], [ALIGN + 1], [BUFFER], [BUFFER + 1],
+    [BUFFER - 1, 2], [3, BUFFER * 2, 5, ALIGN * 7 + 13]])
+def test_every_size_is_stored_exactly(stores, sizes):
+    chunks = [os.urandom(size) for size in sizes]
+    uri, written, _ = store.add_to_backend(IMAGE_ID, chunks)
+    data = b''.join(chunks)
+    assert written == len(data)
+    assert (stores / IMAGE_ID).read_bytes() == data
+
+
+def test_a_filesystem_without_direct_io_is_written_normally(stores,
+                                                           monkeypatch):
+    # Some filesystems refuse O_DIRECT with EINVAL: the data is then
+    # written the usual way.
+    real_open = os.open
+    direct_refused = []
+
+    def open_without_direct_io(path, flags, *args, **kwargs):
+        if flags & getattr(os, 'O_DIRECT', 0):
+            direct_refused.append(path)
+            raise OSError(errno.EINVAL, 'Invalid argument')
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, 'open', open_without_direct_io)
+    data = os.urandom(BUFFER + 17)
+    store.add_to_backend(IMAGE_ID, [data[:5], data[5:]])
+    assert direct_refused
+    assert (stores / IMAGE_ID).read_bytes() == data
+
+
+def test_direct_io_is_used_where_the_filesystem_allows(tmp_path):
+    writer = filesystem._open_writer(str(tmp_path / 'image.partial'))
+    try:
+        if not os.fstat(writer.fd).st_size == 0:
+            pytest.fail('a new file should be empty')
+        flags = int(open(f'/proc/self/fdinfo/{writer.fd}').read().split(
+            'flags:')[1].split()[0], 8)
+        if isinstance(writer, filesystem._DirectWriter):
+            assert flags & os.O_DIRECT
+        else:
+            assert not flags & os.O_DIRECT
+    finally:
+        writer.close()
