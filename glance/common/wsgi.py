@@ -4,6 +4,7 @@ A `Router` matches a path with Routes and hands the request to a
 `Resource`, which runs deserializer -> controller -> serializer and turns
 the project's exceptions into HTTP errors (`HTTP_ERRORS`).
 """
+import functools
 import json
 import os
 import signal
@@ -366,7 +367,38 @@ def _http_protocol():
                 return k.replace('-', '_').upper()
             return super().formalize_key_naming(k)
 
+        def get_environ(self):
+            environ = super().get_environ()
+            environ[SEND_FILE] = functools.partial(_send_file,
+                                                   self.connection)
+            return environ
+
     return HttpProtocol
+
+
+# environ key of the function that sends a file range on the connection.
+SEND_FILE = 'glance.send_file'
+
+
+def _send_file(connection, image_file, offset, length):
+    """Send `length` bytes of a file from `offset` by the kernel
+    (sendfile), waiting for the green socket as eventlet would."""
+    from eventlet import hubs
+
+    out_fd = connection.fileno()
+    in_fd = image_file.fileno()
+    while length > 0:
+        try:
+            sent = os.sendfile(out_fd, in_fd, offset, length)
+        except BlockingIOError:
+            hubs.trampoline(out_fd, write=True,
+                            timeout=connection.gettimeout(),
+                            timeout_exc=TimeoutError('timed out'))
+            continue
+        if not sent:
+            raise OSError(f'{length} bytes of the file are missing')
+        offset += sent
+        length -= sent
 
 
 def _listen(host, port):
@@ -513,9 +545,27 @@ class Server:
     # -- serving (in a worker, or in process when workers = 0) ------------
 
     def _call_application(self, environ, start_response):
-        # Looked up on every request, so that when serving in process a
-        # reload takes effect at once.
-        return self.application(environ, start_response)
+        """Run the application (looked up on every request, so that when
+        serving in process a reload takes effect at once); a body that is
+        a range of a file goes out by sendfile."""
+        writes = []
+
+        def start_response_keeping_write(status, headers, exc_info=None):
+            write = start_response(status, headers, exc_info)
+            writes.append(write)
+            return write
+
+        result = self.application(environ, start_response_keeping_write)
+        file_range = getattr(result, 'file_range', None)
+        send_file = environ.get(SEND_FILE)
+        if file_range is None or send_file is None or not writes:
+            return result
+        try:
+            writes[-1](b'')  # the status line and headers
+            send_file(*file_range)
+        finally:
+            result.close()
+        return []
 
     def _serve(self, inbox, reload_on_hangup):
         import eventlet

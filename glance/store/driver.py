@@ -95,3 +95,16 @@ class ChunkIterator:
     def close(self):
         self._chunks.close()
         self._release()
+
+
+class FileChunks(ChunkIterator):
+    """The chunks of a byte range of an open regular file.
+
+    `file_range` (file, offset, length) lets a server that can hand a
+    file to the kernel (sendfile) send the range without reading it
+    through Python; any other consumer simply iterates.
+    """
+
+    def __init__(self, chunks, image_file, offset, length):
+        super().__init__(chunks, image_file.close)
+        self.file_range = (image_file, offset, length)
