@@ -563,6 +563,11 @@ class Server:
         try:
             writes[-1](b'')  # the status line and headers
             send_file(*file_range)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client hung up: its answer ends here, as it would when
+            # eventlet writes chunks.
+            LOG.debug('Client gone during a download: %s',
+                      environ.get('PATH_INFO'))
         finally:
             result.close()
         return []

@@ -320,3 +320,26 @@ def test_download_of_an_image_without_data(glance_api, session, unique):
 
     assert response.status_code == 204
     assert response.content == b''
+
+
+def test_a_client_leaving_mid_download_harms_nobody(glance_api, session,
+                                                    unique):
+    """Downloads go out by sendfile: a client that hangs up halfway just
+    ends its own answer; the workers go on serving."""
+    data = os.urandom(32 * MiB)
+    image = create(session, glance_api, name=unique)
+    assert upload(session, glance_api, image['id'], data).status_code == 204
+    for _ in range(4):
+        connection = http.client.HTTPConnection(
+            '127.0.0.1', glance_api.port, timeout=TIMEOUT)
+        connection.request('GET', f'/v2/images/{image["id"]}/file')
+        response = connection.getresponse()
+        assert response.status == 200
+        assert response.read(MiB) == data[:MiB]
+        connection.sock.shutdown(2)
+        connection.close()
+    whole = session.get(f'{glance_api.url}/v2/images/{image["id"]}/file',
+                        timeout=TIMEOUT)
+    assert whole.content == data
+    assert session.get(glance_api.url + '/v2/images',
+                       timeout=TIMEOUT).status_code == 200
