@@ -182,6 +182,7 @@ def test_list_opts_lists_every_store_option():
     assert {opt.name for opt in opts} == {
         'stores', 'default_store', 'filesystem_store_datadir',
         'filesystem_store_file_perm', 'filesystem_store_chunk_size',
+        'filesystem_store_direct_io',
         'http_store_timeout', 'https_insecure',
         'https_ca_certificates_file', 'http_proxy_information'}
 
@@ -810,7 +811,10 @@ ALIGN = filesystem.DIRECT_ALIGNMENT
 @pytest.mark.parametrize('sizes', [
     [0], [1], [ALIGN - 1], [ALIGN], [ALIGN + 1], [BUFFER], [BUFFER + 1],
     [BUFFER - 1, 2], [3, BUFFER * 2, 5, ALIGN * 7 + 13]])
-def test_every_size_is_stored_exactly(stores, sizes):
+def test_every_size_is_stored_exactly(datadir, set_option, sizes):
+    set_option('filesystem_store_direct_io', True)
+    store.create_stores()
+    stores = datadir
     chunks = [os.urandom(size) for size in sizes]
     uri, written, _ = store.add_to_backend(IMAGE_ID, chunks)
     data = b''.join(chunks)
@@ -818,8 +822,11 @@ def test_every_size_is_stored_exactly(stores, sizes):
     assert (stores / IMAGE_ID).read_bytes() == data
 
 
-def test_a_filesystem_without_direct_io_is_written_normally(stores,
-                                                           monkeypatch):
+def test_a_filesystem_without_direct_io_is_written_normally(
+        datadir, set_option, monkeypatch):
+    set_option('filesystem_store_direct_io', True)
+    store.create_stores()
+    stores = datadir
     # Some filesystems refuse O_DIRECT with EINVAL: the data is then
     # written the usual way.
     real_open = os.open
@@ -838,16 +845,30 @@ def test_a_filesystem_without_direct_io_is_written_normally(stores,
     assert (stores / IMAGE_ID).read_bytes() == data
 
 
-def test_direct_io_is_used_where_the_filesystem_allows(tmp_path):
-    writer = filesystem._open_writer(str(tmp_path / 'image.partial'))
+def _open_flags(fd):
+    with open(f'/proc/self/fdinfo/{fd}') as fdinfo:
+        return int(fdinfo.read().split('flags:')[1].split()[0], 8)
+
+
+@pytest.mark.parametrize('direct_io', [True, False])
+def test_direct_io_only_when_configured(tmp_path, direct_io):
+    writer = filesystem._open_writer(str(tmp_path / 'image.partial'),
+                                     direct_io)
     try:
-        if not os.fstat(writer.fd).st_size == 0:
-            pytest.fail('a new file should be empty')
-        flags = int(open(f'/proc/self/fdinfo/{writer.fd}').read().split(
-            'flags:')[1].split()[0], 8)
-        if isinstance(writer, filesystem._DirectWriter):
+        flags = _open_flags(writer.fd)
+        if not direct_io:
+            assert type(writer) is filesystem._FileWriter
+            assert not flags & os.O_DIRECT
+        elif isinstance(writer, filesystem._DirectWriter):
             assert flags & os.O_DIRECT
-        else:
+        else:  # a filesystem that refuses O_DIRECT
             assert not flags & os.O_DIRECT
     finally:
         writer.close()
+
+
+@pytest.mark.parametrize('sizes', [[0], [1], [BUFFER + 1, 7]])
+def test_plain_writes_store_every_size_exactly(stores, sizes):
+    chunks = [os.urandom(size) for size in sizes]
+    store.add_to_backend(IMAGE_ID, chunks)
+    assert (stores / IMAGE_ID).read_bytes() == b''.join(chunks)
