@@ -39,11 +39,12 @@ class Image(Base):
     __tablename__ = 'images'
     __table_args__ = (
         Index('ix_images_created_at_id', 'created_at', 'id'),
+        # The default order of lists, which never show deleted images.
+        Index('ix_images_deleted_created_at_id', 'deleted', 'created_at',
+              'id'),
+        # Lists sorted by name (and name filters).
+        Index('ix_images_deleted_name', 'deleted', 'name'),
         Index('ix_images_owner', 'owner'),
-        Index('ix_images_visibility', 'visibility'),
-        Index('ix_images_status', 'status'),
-        Index('ix_images_name', 'name'),
-        Index('ix_images_deleted', 'deleted'),
         Index('ix_images_checksum', 'checksum'),
         Index('ix_images_os_hash_value', 'os_hash_value'),
         MYSQL_OPTIONS,
