@@ -22,10 +22,11 @@ def free_port():
 
 
 @contextlib.contextmanager
-def daemon(workers=None, extra_config=''):
-    """Start glance-api (default flavor, SQLite, filesystem store) in a
-    temporary directory; yield (url, master pid); stop it by PID."""
-    state = tempfile.mkdtemp(prefix='glance-bench-')
+def daemon(workers=None, extra_config='', state_path=None):
+    """Start glance-api (default flavor, SQLite, filesystem store) with its
+    state in `state_path` (default: a temporary directory); yield (url,
+    master pid); stop it by PID. The state directory is removed after."""
+    state = state_path or tempfile.mkdtemp(prefix='glance-bench-')
     port = free_port()
     config = os.path.join(state, 'glance-api.conf')
     with open(config, 'w') as f:

@@ -188,6 +188,16 @@ def _same(column, value):
 
 def _after_marker(sort, marker):
     """Keyset paging: rows after the marker image in the `sort` order."""
+    directions = {direction for _, direction in sort}
+    if len(directions) == 1 and not any(images.c[k].nullable
+                                        for k, _ in sort):
+        # One direction and no NULL (the default order, created_at and
+        # id): a row-value comparison, which the databases answer with a
+        # range of the index in that order instead of a scan.
+        columns = sa.tuple_(*[images.c[k] for k, _ in sort])
+        values = sa.tuple_(*[marker[k] for k, _ in sort])
+        return columns > values if directions == {'asc'} \
+            else columns < values
     alternatives = []
     for position, (key, direction) in enumerate(sort):
         equal_before = [_same(images.c[k], marker[k])
