@@ -11,6 +11,7 @@ import contextlib
 import fcntl
 import os
 import threading
+import time
 
 from oslo_config import cfg
 import sqlalchemy
@@ -54,9 +55,19 @@ _write_engine = None
 _sqlite_write_lock = threading.Lock()
 
 
+# SQLite waits for a lock inside the C library, which under eventlet
+# stalls every request of the worker; its own wait is kept this short. A
+# writer that finds the write lock taken by another process waits in
+# Python instead (_begin_immediate), where the worker's other requests go
+# on meanwhile.
+SQLITE_LIBRARY_WAIT = 0.005
+WRITE_LOCK_FIRST_RETRY = 0.001
+WRITE_LOCK_LONGEST_RETRY = 0.02
+
+
 def _sqlite_engine(url):
     engine = sqlalchemy.create_engine(
-        url, connect_args={'timeout': CONF.database.sqlite_busy_timeout,
+        url, connect_args={'timeout': SQLITE_LIBRARY_WAIT,
                            'check_same_thread': False})
 
     @event.listens_for(engine, 'connect')
@@ -73,11 +84,28 @@ def _sqlite_engine(url):
     @event.listens_for(engine, 'begin')
     def _begin(connection):
         if connection.get_execution_options().get('sqlite_write'):
-            connection.exec_driver_sql('BEGIN IMMEDIATE')
+            _begin_immediate(connection)
         else:
             connection.exec_driver_sql('BEGIN')
 
     return engine
+
+
+def _begin_immediate(connection):
+    """Take the database write lock, waiting up to sqlite_busy_timeout
+    for another process to release it."""
+    deadline = time.monotonic() + CONF.database.sqlite_busy_timeout
+    retry_in = WRITE_LOCK_FIRST_RETRY
+    while True:
+        try:
+            connection.exec_driver_sql('BEGIN IMMEDIATE')
+            return
+        except sqlalchemy.exc.OperationalError as error:
+            if 'locked' not in str(error.orig) \
+                    or time.monotonic() >= deadline:
+                raise
+        time.sleep(retry_in)  # green under eventlet
+        retry_in = min(retry_in * 2, WRITE_LOCK_LONGEST_RETRY)
 
 
 def _create_engine():
