@@ -85,8 +85,8 @@ def _attach_children(session, rows, with_locations=False):
         image['tags'] = []
         by_id[image['id']] = image
     ids = list(by_id)
-    for kind, image_id, name, value, _ in session.execute(_CHILDREN,
-                                                          {'ids': ids}):
+    for kind, image_id, name, value, _ in session.execute(
+            _CHILDREN, {'ids': ids}).all():
         if kind == 'tag':
             by_id[image_id]['tags'].append(name)
         else:

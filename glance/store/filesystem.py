@@ -16,6 +16,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from glance.common import exception
+from glance.common import offload
 from glance.store import driver
 from glance.store import location
 
@@ -76,6 +77,21 @@ def _raise_write_error(error):
     if error.errno in _WRITE_DENIED:
         raise exception.StorageWriteDenied() from error
     raise error
+
+
+def _wait_for_write(writing):
+    try:
+        writing.wait()
+    except OSError as error:
+        _raise_write_error(error)
+
+
+def _wait_quietly(writing):
+    # Only called when the upload already failed: the first error stands.
+    try:
+        writing.wait()
+    except Exception:
+        pass
 
 
 def _remove_quietly(path):
@@ -288,19 +304,24 @@ class Store(driver.Store):
         temp_path = os.path.join(
             self.datadir, f'.{image_id}.{secrets.token_hex(8)}.partial')
         writer = _open_writer(temp_path, self.direct_io)
+        writing = None
         try:
-            # The hot path: nothing per chunk but the write itself.
-            write = writer.write
+            # Each chunk is written on another thread while the next one
+            # is read; one write at a time keeps them in order.
             for chunk in data:
-                try:
-                    write(chunk)
-                except OSError as error:
-                    _raise_write_error(error)
+                if writing is not None:
+                    _wait_for_write(writing)
+                writing = offload.start(writer.write, chunk)
+            if writing is not None:
+                _wait_for_write(writing)
+                writing = None
             bytes_written = self._finish_file(writer)
             self._publish(image_id, temp_path, final_path)
         except BaseException:
             # Whatever failed (the disk, or the caller's iterator refusing
             # more data), the exception goes up as it is.
+            if writing is not None:
+                _wait_quietly(writing)
             writer.close()
             _remove_quietly(temp_path)
             raise
