@@ -212,24 +212,40 @@ class Router:
 
 class Middleware:
     """A paste filter: `process_request` may answer early, and
-    `process_response` may change the application's answer."""
+    `response_headers` may add headers to the application's answer.
+
+    The answer itself passes through untouched (no copy of it in a
+    webob Response on the way back: this runs on every request).
+    """
 
     def __init__(self, application):
         self.application = application
 
     def process_request(self, request):
+        """None to go on to the application, or an answer of its own."""
         return None
 
-    def process_response(self, request, response):
-        return response
+    def response_headers(self, request):
+        """Headers to add to the application's answer."""
+        return []
 
-    @webob.dec.wsgify(RequestClass=Request)
-    def __call__(self, request):
-        response = self.process_request(request)
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        try:
+            response = self.process_request(request)
+        except webob.exc.HTTPException as error:
+            response = error
         if response is not None:
-            return response
-        response = request.get_response(self.application)
-        return self.process_response(request, response)
+            return response(environ, start_response)
+        headers = self.response_headers(request)
+        if not headers:
+            return self.application(environ, start_response)
+
+        def start_with_headers(status, response_headers, exc_info=None):
+            return start_response(status, response_headers + headers,
+                                  exc_info)
+
+        return self.application(environ, start_with_headers)
 
 
 # ===========================================================================

@@ -30,14 +30,14 @@ REQUEST_ID_HEADER = 'x-openstack-request-id'
 
 class BaseContextMiddleware(wsgi.Middleware):
 
-    def process_response(self, request, response):
+    def response_headers(self, request):
         request_context = request.environ.get('glance.context')
-        if request_context is not None:
-            request_id = request_context.request_id
-            if not request_id.startswith('req-'):
-                request_id = 'req-' + request_id
-            response.headers[REQUEST_ID_HEADER] = request_id
-        return response
+        if request_context is None:
+            return []
+        request_id = request_context.request_id
+        if not request_id.startswith('req-'):
+            request_id = 'req-' + request_id
+        return [(REQUEST_ID_HEADER, request_id)]
 
 
 class ContextMiddleware(BaseContextMiddleware):
