@@ -195,19 +195,19 @@ class Router:
 
     _reject_resource = Resource(RejectMethodController())
 
-    @webob.dec.wsgify(RequestClass=Request)
-    def __call__(self, request):
-        return self._router
+    def __call__(self, environ, start_response):
+        return self._router(environ, start_response)
 
     @staticmethod
-    @webob.dec.wsgify(RequestClass=Request)
-    def _dispatch(request):
-        match = request.environ['wsgiorg.routing_args'][1]
-        if not match:
-            if request.method not in IMPLEMENTED_METHODS:
-                return webob.exc.HTTPNotImplemented()
-            return webob.exc.HTTPNotFound()
-        return match['controller']
+    def _dispatch(environ, start_response):
+        match = environ['wsgiorg.routing_args'][1]
+        if match:
+            application = match['controller']
+        elif environ['REQUEST_METHOD'] not in IMPLEMENTED_METHODS:
+            application = webob.exc.HTTPNotImplemented()
+        else:
+            application = webob.exc.HTTPNotFound()
+        return application(environ, start_response)
 
 
 class Middleware:
