@@ -94,8 +94,9 @@ RULES = [
 
 # How often, at most, the policy file is looked at for changes.
 RELOAD_CHECK_SECONDS = 1.0
-# Decisions kept per worker process before the memory is cleared.
-MAX_DECISIONS = 50000
+# Decisions kept per worker process before they are all forgotten (each
+# holds a caller's credentials: a few KiB at most).
+MAX_DECISIONS = 4096
 
 TARGET_KEY = re.compile(r'%\(([^)]+)\)s')
 RULE_REFERENCE = re.compile(r'\brule:([^\s()]+)')
