@@ -1,9 +1,9 @@
 """Queries on the image tables.
 
-Every function takes the session of a transaction opened with
-`glance.db.reading()` or `glance.db.writing()` and deals in plain dicts:
-an image is its column values plus `properties` (a dict) and `tags` (a
-list).
+Every function takes, as `session`, the connection of a transaction
+opened with `glance.db.reading()` or `glance.db.writing()`, and deals in
+plain dicts: an image is its column values plus `properties` (a dict) and
+`tags` (a list).
 """
 import contextlib
 import datetime
