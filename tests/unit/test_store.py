@@ -313,6 +313,33 @@ def test_add_fsyncs_the_file_before_naming_it_then_the_directory(
     assert calls == [(False, False), (True, True)]
 
 
+
+@pytest.mark.skipif(filesystem._sync_file_range is None,
+                    reason='no sync_file_range(2) on this system')
+def test_add_starts_writeback_as_the_data_grows(stores, monkeypatch):
+    # Every WRITEBACK_BYTES written are sent to the disk without waiting,
+    # so the final fsync has little left to do.
+    monkeypatch.setattr(filesystem, 'WRITEBACK_BYTES', 4096)
+    real_sync_file_range = filesystem._sync_file_range
+    calls = []
+
+    def recording(fd, offset, nbytes, flags):
+        result = real_sync_file_range(fd, offset, nbytes, flags)
+        calls.append((offset, nbytes, result))
+        return result
+
+    monkeypatch.setattr(filesystem, '_sync_file_range', recording)
+    chunks = [DATA[i:i + 3000] for i in range(0, len(DATA), 3000)]
+    store.add_to_backend(IMAGE_ID, chunks)
+
+    assert (stores / IMAGE_ID).read_bytes() == DATA
+    assert calls and all(result == 0 for _, _, result in calls)
+    # Contiguous ranges from the start, each at least WRITEBACK_BYTES.
+    offsets = [0] + [offset + nbytes for offset, nbytes, _ in calls]
+    assert [offset for offset, _, _ in calls] == offsets[:-1]
+    assert all(nbytes >= 4096 for _, nbytes, _ in calls)
+    assert offsets[-1] > len(DATA) - 4096 - 3000
+
 class UploadAborted(Exception):
     """What a caller's wrapper raises from inside the data iterator."""
 
