@@ -22,7 +22,7 @@ from glance.images import service
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
-UPLOAD_CHUNK_SIZE = 1024 * 1024
+UPLOAD_CHUNK_SIZE = 4 * 1024 * 1024
 # Smaller chunks are hashed in line: a thread hand-off would cost more.
 OFFLOAD_MIN_BYTES = 256 * 1024
 
