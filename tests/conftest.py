@@ -40,7 +40,7 @@ use = egg:glance#apiv1app
 use = egg:glance#apiv2app
 
 [filter:request_id]
-paste.filter_factory = oslo_middleware:RequestId.factory
+paste.filter_factory = glance.api.middleware.request_id:RequestId.factory
 
 [filter:versionnegotiation]
 use = egg:glance#versionnegotiation

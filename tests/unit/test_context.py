@@ -8,13 +8,13 @@ oslo.middleware's request_id filter, on the response.
 import json
 import re
 
-from oslo_middleware import request_id
 import pytest
 import webob
 import webob.dec
 
 from glance import context
 from glance.api.middleware import context as context_filters
+from glance.api.middleware import request_id
 from glance.common import config
 from glance.common import policy
 
@@ -39,7 +39,7 @@ def override(trusted_app):
 
 def seen_context(headers, environ=None):
     """The context the `context` filter builds for these headers (the
-    filter alone, behind oslo.middleware's request_id filter)."""
+    filter alone, behind the request_id filter)."""
     seen = {}
 
     @webob.dec.wsgify
@@ -216,6 +216,20 @@ def test_a_malformed_client_request_id_is_ignored(trusted_app):
     assert response.status_int == 200
     assert ctx.global_request_id is None
     assert REQUEST_ID.match(ctx.request_id)
+
+
+
+def test_an_answer_that_has_a_request_id_keeps_its_own():
+    @webob.dec.wsgify
+    def app(request):
+        return webob.Response('ok', headers={
+            'X-OpenStack-Request-Id': 'req-from-the-app'})
+
+    response = webob.Request.blank('/').get_response(
+        request_id.RequestId(app))
+    assert response.headers.getall('x-openstack-request-id') == [
+        'req-from-the-app']
+    assert response.text == 'ok'
 
 
 def test_the_response_id_gets_the_req_prefix(trusted_app):
