@@ -57,15 +57,26 @@ def _duplicate_as(message):
 # --- reading images -------------------------------------------------------
 
 # Statements built once: SQLAlchemy then reuses their compiled form.
-_CHILDREN = sa.union_all(
-    sa.select(sa.literal('property').label('kind'), properties.c.image_id,
-              properties.c.name, properties.c.value,
-              properties.c.id.label('position'))
-    .where(properties.c.image_id.in_(sa.bindparam('ids', expanding=True))),
-    sa.select(sa.literal('tag').label('kind'), tags.c.image_id, tags.c.value,
-              sa.null(), tags.c.id.label('position'))
-    .where(tags.c.image_id.in_(sa.bindparam('ids', expanding=True))),
-).order_by('position')
+def _children_statement(image_id_matches):
+    """Properties and tags of the images whose id matches, as
+    (kind, image_id, name, value, position) rows."""
+    return sa.union_all(
+        sa.select(sa.literal('property').label('kind'),
+                  properties.c.image_id, properties.c.name,
+                  properties.c.value, properties.c.id.label('position'))
+        .where(image_id_matches(properties.c.image_id)),
+        sa.select(sa.literal('tag').label('kind'), tags.c.image_id,
+                  tags.c.value, sa.null(), tags.c.id.label('position'))
+        .where(image_id_matches(tags.c.image_id)),
+    ).order_by('position')
+
+
+# One image, the common case, by equality: an IN list's parameters are
+# rendered anew on every call.
+_CHILDREN_OF_ONE = _children_statement(
+    lambda column: column == sa.bindparam('id'))
+_CHILDREN = _children_statement(
+    lambda column: column.in_(sa.bindparam('ids', expanding=True)))
 _LOCATIONS = (sa.select(locations)
               .where(locations.c.image_id.in_(
                   sa.bindparam('ids', expanding=True)),
@@ -85,8 +96,11 @@ def _attach_children(session, rows, with_locations=False):
         image['tags'] = []
         by_id[image['id']] = image
     ids = list(by_id)
-    for kind, image_id, name, value, _ in session.execute(
-            _CHILDREN, {'ids': ids}).all():
+    if len(ids) == 1:
+        children = session.execute(_CHILDREN_OF_ONE, {'id': ids[0]})
+    else:
+        children = session.execute(_CHILDREN, {'ids': ids})
+    for kind, image_id, name, value, _ in children.all():
         if kind == 'tag':
             by_id[image_id]['tags'].append(name)
         else:
