@@ -176,8 +176,10 @@ class Router:
 
     def __init__(self, mapper):
         self.map = mapper
+        # Not a singleton: nothing here reads Routes' thread-local
+        # request config, which would cost every request its setting.
         self._router = routes.middleware.RoutesMiddleware(
-            self._dispatch, self.map)
+            self._dispatch, self.map, singleton=False)
 
     @staticmethod
     def connect_methods(mapper, path, resource, actions, body_reject=()):
@@ -194,6 +196,18 @@ class Router:
                        allowed_methods=', '.join(actions))
 
     _reject_resource = Resource(RejectMethodController())
+
+    @staticmethod
+    def redirect_to_slash(mapper):
+        """The application's bare root (/v2) answers, for any method, a
+        302 to its root with a slash, as an absolute address."""
+        mapper.connect('', controller=Router._redirect_to_slash)
+
+    @staticmethod
+    def _redirect_to_slash(environ, start_response):
+        location = webob.Request(environ).application_url + '/'
+        return webob.exc.HTTPFound(location=location)(environ,
+                                                      start_response)
 
     def __call__(self, environ, start_response):
         return self._router(environ, start_response)

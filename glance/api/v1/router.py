@@ -15,7 +15,7 @@ class API(wsgi.Router):
     def __init__(self, mapper):
         glance.db.ensure_schema()
         connect = self.connect_methods
-        mapper.redirect('', '/')
+        self.redirect_to_slash(mapper)
 
         images_resource = images.create_resource()
         connect(mapper, '/', images_resource, {'GET': 'index'})

@@ -34,7 +34,7 @@ class API(wsgi.Router):
         glance.db.ensure_schema()
         all_schemas = schemas.Schemas()
         connect = self.connect_methods
-        mapper.redirect('', '/')
+        self.redirect_to_slash(mapper)
 
         schemas_resource = wsgi.Resource(SchemasController(all_schemas))
         for name in ('image', 'images', 'member', 'members'):
