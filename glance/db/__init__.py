@@ -86,7 +86,9 @@ def _sqlite_engine(url):
         if connection.get_execution_options().get('sqlite_write'):
             _begin_immediate(connection)
         else:
-            connection.exec_driver_sql('BEGIN')
+            # Straight to the driver: every read starts here, and a
+            # plain BEGIN needs none of SQLAlchemy's statement handling.
+            connection.connection.driver_connection.execute('BEGIN')
 
     return engine
 
