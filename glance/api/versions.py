@@ -3,7 +3,9 @@
 Minor versions of the Image API name what each one added; a version is
 advertised only when the features it added are served here.
 """
+import functools
 import json
+import types
 
 from oslo_config import cfg
 import webob
@@ -57,14 +59,20 @@ def v2_versions():
 def accepted_versions():
     """{'v2.7': 2, 'v2': 2, ...}: URL prefixes and media-type versions
     that select an API."""
+    return _accepted_versions(CONF.enable_v2_api, CONF.enable_v1_api,
+                              FEATURES)
+
+
+@functools.cache  # asked on every request
+def _accepted_versions(v2_enabled, v1_enabled, _features):
     accepted = {}
-    if CONF.enable_v2_api:
+    if v2_enabled:
         accepted['v2'] = 2
         accepted.update(('v' + v, 2) for v in v2_versions()[0])
-    if CONF.enable_v1_api:
+    if v1_enabled:
         accepted['v1'] = 1
         accepted.update(('v' + v, 1) for v in V1_VERSIONS)
-    return accepted
+    return types.MappingProxyType(accepted)
 
 
 def versions_document(request_url):

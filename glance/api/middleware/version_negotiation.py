@@ -16,7 +16,7 @@ class VersionNegotiationFilter(wsgi.Middleware):
     def process_request(self, request):
         if request.path_info_peek() == 'versions':
             return versions.versions_response(request, explicit=True)
-        accept = str(request.accept)
+        accept = request.environ.get('HTTP_ACCEPT', '')
         if accept.startswith(MEDIA_TYPE_PREFIX):
             requested = accept[len(MEDIA_TYPE_PREFIX):]
         else:
