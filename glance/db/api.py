@@ -143,22 +143,29 @@ def image_id_exists(session, image_id):
         images.c.id == image_id)).first() is not None
 
 
-def visible_to(project_id, is_admin, member_status='accepted'):
+# A listing's statement depends on the shape of the query (which filters,
+# which sort, a marker or not), its values go in as parameters: each shape
+# is built once, and SQLAlchemy then reuses its compiled form without
+# rebuilding the expression or its cache key on every request.
+
+def visible_to(has_project, is_admin, any_member_status):
     """The condition on `images` for what a project may see.
 
     Admins see everything; others see public and community images, their
-    own, and shared images whose membership for them has `member_status`
-    ('all' for any).
+    own (parameter project_id), and shared images whose membership for
+    them has the status of parameter member_status (or any status).
     """
     if is_admin:
         return sa.true()
     shown = [images.c.visibility.in_(['public', 'community'])]
-    if project_id is not None:
+    if has_project:
+        project_id = sa.bindparam('project_id')
         membership = sa.select(members.c.id).where(
             members.c.image_id == images.c.id,
             members.c.member == project_id)
-        if member_status != 'all':
-            membership = membership.where(members.c.status == member_status)
+        if not any_member_status:
+            membership = membership.where(
+                members.c.status == sa.bindparam('member_status'))
         shown += [images.c.owner == project_id,
                   sa.and_(images.c.visibility == 'shared',
                           membership.exists())]
@@ -185,23 +192,26 @@ def _order_by(column, direction, dialect):
     return ordered
 
 
-def _after(column, direction, value):
+def _after(column, direction, value, is_null):
     """Rows strictly after `value` in this column's order (NULL smallest)."""
     if direction == 'asc':
-        if value is None:
+        if is_null:
             return column.is_not(None)
         return column > value
-    if value is None:
+    if is_null:
         return sa.false()
     return sa.or_(column < value, column.is_(None))
 
 
-def _same(column, value):
-    return column.is_(None) if value is None else column == value
+def _same(column, value, is_null):
+    return column.is_(None) if is_null else column == value
 
 
-def _after_marker(sort, marker):
-    """Keyset paging: rows after the marker image in the `sort` order."""
+def _after_marker(sort, null_keys):
+    """Keyset paging: rows after the marker image (its sort values in
+    parameters marker_<key>; null_keys: the keys where it has NULL) in
+    the `sort` order."""
+    value = {key: sa.bindparam('marker_' + key) for key, _ in sort}
     directions = {direction for _, direction in sort}
     if len(directions) == 1 and not any(images.c[k].nullable
                                         for k, _ in sort):
@@ -209,16 +219,80 @@ def _after_marker(sort, marker):
         # id): a row-value comparison, which the databases answer with a
         # range of the index in that order instead of a scan.
         columns = sa.tuple_(*[images.c[k] for k, _ in sort])
-        values = sa.tuple_(*[marker[k] for k, _ in sort])
+        values = sa.tuple_(*[value[k] for k, _ in sort])
         return columns > values if directions == {'asc'} \
             else columns < values
     alternatives = []
     for position, (key, direction) in enumerate(sort):
-        equal_before = [_same(images.c[k], marker[k])
+        equal_before = [_same(images.c[k], value[k], k in null_keys)
                         for k, _ in sort[:position]]
         alternatives.append(sa.and_(
-            *equal_before, _after(images.c[key], direction, marker[key])))
+            *equal_before,
+            _after(images.c[key], direction, value[key], key in null_keys)))
     return sa.or_(*alternatives)
+
+
+@functools.cache
+def _marker_statement(has_project, is_admin, alive_only):
+    # The marker must be an image the caller could look up by id
+    # (ownerless images included), and alive unless deleted ones are
+    # listed too or the caller is an admin (as upstream, whose admins may
+    # see deleted images).
+    query = sa.select(images).where(
+        images.c.id == sa.bindparam('marker'),
+        sa.or_(visible_to(has_project, is_admin, any_member_status=True),
+               images.c.owner.is_(None)))
+    if alive_only:
+        query = query.where(images.c.deleted == sa.false())
+    return query
+
+
+@functools.lru_cache(maxsize=512)
+def _list_statement(has_project, is_admin, any_member_status,
+                    include_deleted, visibility, filters, property_count,
+                    tag_count, sort, marker_null_keys, with_limit, dialect):
+    """The listing statement of one shape. Parameters: project_id,
+    member_status, visibility, filter_<i>, property_name_<i>,
+    property_value_<i>, tag_<i>, marker_<key> and limit, as the shape
+    has them. visibility: 'all', 'one' (parameter visibility) or None
+    (the default listing); filters: (column, op) pairs; marker_null_keys:
+    None without a marker."""
+    conditions = [visible_to(has_project, is_admin, any_member_status)]
+    if not include_deleted:
+        conditions += [images.c.deleted == sa.false(),
+                       images.c.status != 'killed']
+    if visibility == 'one':
+        conditions.append(images.c.visibility == sa.bindparam('visibility'))
+    elif visibility is None:
+        # Community images only when owned.
+        if has_project:
+            conditions.append(sa.or_(
+                images.c.owner == sa.bindparam('project_id'),
+                images.c.visibility != 'community'))
+        else:
+            conditions.append(images.c.visibility != 'community')
+    for i, (column, op) in enumerate(filters):
+        conditions.append(_compare(
+            images.c[column], op,
+            sa.bindparam(f'filter_{i}', expanding=op == 'in')))
+    for i in range(property_count):
+        conditions.append(sa.select(properties.c.id).where(
+            properties.c.image_id == images.c.id,
+            properties.c.name == sa.bindparam(f'property_name_{i}'),
+            properties.c.value == sa.bindparam(f'property_value_{i}'),
+        ).exists())
+    for i in range(tag_count):
+        conditions.append(sa.select(tags.c.id).where(
+            tags.c.image_id == images.c.id,
+            tags.c.value == sa.bindparam(f'tag_{i}')).exists())
+    if marker_null_keys is not None:
+        conditions.append(_after_marker(sort, marker_null_keys))
+    query = sa.select(images).where(*conditions).order_by(
+        *[_order_by(images.c[key], direction, dialect)
+          for key, direction in sort])
+    if with_limit:
+        query = query.limit(sa.bindparam('limit', type_=sa.Integer))
+    return query
 
 
 def image_list(session, project_id, is_admin, filters=(), properties_eq=None,
@@ -237,57 +311,48 @@ def image_list(session, project_id, is_admin, filters=(), properties_eq=None,
     the id of the image after which the page starts (BadRequest if the
     project cannot see it).
     """
-    conditions = [visible_to(project_id, is_admin, member_status)]
-    if not include_deleted:
-        conditions += [images.c.deleted == sa.false(),
-                       images.c.status != 'killed']
-    if visibility is not None:
-        if visibility != 'all':
-            conditions.append(images.c.visibility == visibility)
-    elif project_id is None:
-        conditions.append(images.c.visibility != 'community')
-    else:
-        conditions.append(sa.or_(images.c.owner == project_id,
-                                 images.c.visibility != 'community'))
-    for column, op, value in filters:
-        conditions.append(_compare(images.c[column], op, value))
-    for name, value in (properties_eq or {}).items():
-        conditions.append(sa.select(properties.c.id).where(
-            properties.c.image_id == images.c.id,
-            properties.c.name == name,
-            properties.c.value == value).exists())
-    for tag in tags_all:
-        conditions.append(sa.select(tags.c.id).where(
-            tags.c.image_id == images.c.id, tags.c.value == tag).exists())
+    has_project = project_id is not None
+    params = {'project_id': project_id, 'member_status': member_status}
 
     sort = list(sort) or [('created_at', 'desc')]
     for key in ('created_at', 'id'):
         if key not in [k for k, _ in sort]:
             sort.append((key, tie_direction))
+    sort = tuple(sort)
 
+    marker_null_keys = None
     if marker is not None:
-        # The marker must be an image the caller could look up by id
-        # (ownerless images included), and alive unless deleted ones are
-        # listed too or the caller is an admin (as upstream, whose admins
-        # may see deleted images).
-        marker_query = sa.select(images).where(
-            images.c.id == marker,
-            sa.or_(visible_to(project_id, is_admin, 'all'),
-                   images.c.owner.is_(None)))
-        if not include_deleted and not is_admin:
-            marker_query = marker_query.where(images.c.deleted == sa.false())
-        marker_row = session.execute(marker_query).first()
+        marker_row = session.execute(
+            _marker_statement(has_project, is_admin,
+                              not include_deleted and not is_admin),
+            {'marker': marker, 'project_id': project_id}).first()
         if marker_row is None:
             raise exception.BadRequest(f'No image found with ID {marker}')
-        conditions.append(_after_marker(sort, marker_row._mapping))
+        marker_values = marker_row._mapping
+        marker_null_keys = frozenset(
+            key for key, _ in sort if marker_values[key] is None)
+        params.update(('marker_' + key, marker_values[key])
+                      for key, _ in sort)
 
-    dialect = session.dialect.name
-    query = sa.select(images).where(*conditions).order_by(
-        *[_order_by(images.c[key], direction, dialect)
-          for key, direction in sort])
-    if limit is not None:
-        query = query.limit(limit)
-    return _attach_children(session, session.execute(query).all(),
+    if visibility not in (None, 'all'):
+        params['visibility'] = visibility
+        visibility = 'one'
+    params.update((f'filter_{i}', value)
+                  for i, (_, _, value) in enumerate(filters))
+    properties_eq = properties_eq or {}
+    for i, (name, value) in enumerate(properties_eq.items()):
+        params[f'property_name_{i}'] = name
+        params[f'property_value_{i}'] = value
+    params.update((f'tag_{i}', tag) for i, tag in enumerate(tags_all))
+    params['limit'] = limit
+
+    statement = _list_statement(
+        has_project, is_admin, member_status == 'all', include_deleted,
+        visibility,
+        tuple((column, op) for column, op, _ in filters),
+        len(properties_eq), len(tags_all), sort, marker_null_keys,
+        limit is not None, session.dialect.name)
+    return _attach_children(session, session.execute(statement, params).all(),
                             with_locations)
 
 

@@ -529,9 +529,13 @@ def test_visibility(db):
 
     images = db_api.images
     with glance.db.reading() as session:
-        def visible(*args):
-            return set(session.execute(sa.select(images.c.id).where(
-                db_api.visible_to(*args), images.c.status != 'killed'))
+        def visible(project, is_admin, member_status='accepted'):
+            condition = db_api.visible_to(project is not None, is_admin,
+                                          member_status == 'all')
+            return set(session.execute(
+                sa.select(images.c.id).where(
+                    condition, images.c.status != 'killed'),
+                {'project_id': project, 'member_status': member_status})
                 .scalars())
         assert visible('p3', False, 'all') == {public, community, shared}
         assert visible('p4', False) == {public, community}
