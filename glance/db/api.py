@@ -57,7 +57,7 @@ def _duplicate_as(message):
 # --- reading images -------------------------------------------------------
 
 # Statements built once: SQLAlchemy then reuses their compiled form.
-def _children_statement(image_id_matches):
+def _children_union(image_id_matches):
     """Properties and tags of the images whose id matches, as
     (kind, image_id, name, value, position) rows."""
     return sa.union_all(
@@ -68,15 +68,16 @@ def _children_statement(image_id_matches):
         sa.select(sa.literal('tag').label('kind'), tags.c.image_id,
                   tags.c.value, sa.null(), tags.c.id.label('position'))
         .where(image_id_matches(tags.c.image_id)),
-    ).order_by('position')
+    )
 
 
 # One image, the common case, by equality: an IN list's parameters are
 # rendered anew on every call.
-_CHILDREN_OF_ONE = _children_statement(
-    lambda column: column == sa.bindparam('id'))
-_CHILDREN = _children_statement(
-    lambda column: column.in_(sa.bindparam('ids', expanding=True)))
+_CHILDREN_OF_ONE = _children_union(
+    lambda column: column == sa.bindparam('id')).order_by('position')
+_CHILDREN = _children_union(
+    lambda column: column.in_(sa.bindparam('ids', expanding=True))
+).order_by('position')
 _LOCATIONS = (sa.select(locations)
               .where(locations.c.image_id.in_(
                   sa.bindparam('ids', expanding=True)),
@@ -84,33 +85,48 @@ _LOCATIONS = (sa.select(locations)
               .order_by(locations.c.id))
 
 
-def _attach_children(session, rows, with_locations=False):
-    """Turn image rows into dicts with their properties and tags (and
-    their locations, when asked), read in one round trip each."""
-    result = [dict(row._mapping) for row in rows]
-    if not result:
-        return result
+def _image_dicts(rows):
+    """{id: image dict} of image rows, in their order, without children
+    yet (the rows may carry more columns after the image's)."""
     by_id = {}
-    for image in result:
+    for row in rows:
+        image = dict(zip(IMAGE_COLUMNS, row, strict=False))
         image['properties'] = {}
         image['tags'] = []
         by_id[image['id']] = image
-    ids = list(by_id)
-    if len(ids) == 1:
-        children = session.execute(_CHILDREN_OF_ONE, {'id': ids[0]})
+    return by_id
+
+
+def _add_child(image, kind, name, value):
+    if kind == 'tag':
+        image['tags'].append(name)
+    elif kind == 'property':
+        image['properties'][name] = value
+
+
+def _add_locations(session, by_id):
+    for image in by_id.values():
+        image['locations'] = []
+    for row in session.execute(_LOCATIONS, {'ids': list(by_id)}):
+        by_id[row.image_id]['locations'].append(_location_dict(row))
+
+
+def _attach_children(session, rows, with_locations=False):
+    """Turn image rows into dicts with their properties and tags (and
+    their locations, when asked), read in one round trip each."""
+    by_id = _image_dicts(rows)
+    if not by_id:
+        return []
+    if len(by_id) == 1:
+        [image_id] = by_id
+        children = session.execute(_CHILDREN_OF_ONE, {'id': image_id})
     else:
-        children = session.execute(_CHILDREN, {'ids': ids})
+        children = session.execute(_CHILDREN, {'ids': list(by_id)})
     for kind, image_id, name, value, _ in children.all():
-        if kind == 'tag':
-            by_id[image_id]['tags'].append(name)
-        else:
-            by_id[image_id]['properties'][name] = value
+        _add_child(by_id[image_id], kind, name, value)
     if with_locations:
-        for image in result:
-            image['locations'] = []
-        for row in session.execute(_LOCATIONS, {'ids': ids}):
-            by_id[row.image_id]['locations'].append(_location_dict(row))
-    return result
+        _add_locations(session, by_id)
+    return list(by_id.values())
 
 
 @functools.cache
@@ -123,18 +139,49 @@ def _image_by_id(include_deleted, for_update):
     return query
 
 
+@functools.cache
+def _image_and_children(include_deleted):
+    """One image with its properties and tags in one statement: a row per
+    child (a single row, child columns NULL, for an image without any),
+    the image's columns then the child's kind, name and value."""
+    children = _children_union(
+        lambda column: column == sa.bindparam('id')).subquery()
+    query = (sa.select(images, children.c.kind, children.c.name,
+                       children.c.value)
+             .select_from(images.outerjoin(
+                 children, children.c.image_id == images.c.id))
+             .where(images.c.id == sa.bindparam('id'))
+             .order_by(children.c.position))
+    if not include_deleted:
+        query = query.where(images.c.deleted == sa.false())
+    return query
+
+
 def image_get(session, image_id, include_deleted=False, for_update=False,
               with_locations=False):
     """One image by id; ImageNotFound if it does not exist (or is deleted).
 
     with_locations: also its active locations, as 'locations'.
     """
-    rows = session.execute(_image_by_id(include_deleted, for_update),
+    if for_update:
+        # (A row lock cannot take the outer join's nullable side.)
+        rows = session.execute(_image_by_id(include_deleted, for_update),
+                               {'id': image_id}).all()
+        found = _attach_children(session, rows, with_locations)
+        if not found:
+            raise exception.ImageNotFound(image_id=image_id)
+        return found[0]
+    rows = session.execute(_image_and_children(include_deleted),
                            {'id': image_id}).all()
-    found = _attach_children(session, rows, with_locations)
-    if not found:
+    if not rows:
         raise exception.ImageNotFound(image_id=image_id)
-    return found[0]
+    by_id = _image_dicts(rows[:1])
+    [image] = by_id.values()
+    for row in rows:
+        _add_child(image, *row[-3:])
+    if with_locations:
+        _add_locations(session, by_id)
+    return image
 
 
 def image_id_exists(session, image_id):
