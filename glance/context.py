@@ -48,13 +48,18 @@ class RequestContext(context.RequestContext):
 
 
 def _frozen(value):
-    if isinstance(value, abc.Mapping):
-        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    # Plain values first: they are nearly all of the credentials.
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
     if isinstance(value, (list, tuple, set)):
         return tuple(_frozen(v) for v in value)
+    if isinstance(value, abc.Mapping):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
     return value
 
 
-def get_admin_context():
-    """The context of the service itself (and of the no-auth flavor)."""
-    return RequestContext(roles=['admin'], is_admin=True)
+def get_admin_context(request_id=None):
+    """The context of the service itself (and of the no-auth flavor);
+    a new request id unless given."""
+    return RequestContext(roles=['admin'], is_admin=True,
+                          request_id=request_id)

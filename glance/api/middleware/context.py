@@ -75,11 +75,8 @@ class UnauthenticatedContextMiddleware(BaseContextMiddleware):
     """Everyone is the service admin (no authentication configured)."""
 
     def process_request(self, request):
-        request_context = context.get_admin_context()
-        request_id = request.environ.get('openstack.request_id')
-        if request_id:
-            request_context.request_id = request_id
-        request.environ['glance.context'] = request_context
+        request.environ['glance.context'] = context.get_admin_context(
+            request.environ.get('openstack.request_id'))
 
 
 def filter_factory(global_conf, **local_conf):
