@@ -119,8 +119,15 @@ class Resource:
         self.deserializer = deserializer or Deserializer()
         self.serializer = serializer or Serializer()
 
-    @webob.dec.wsgify(RequestClass=Request)
-    def __call__(self, request):
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        try:
+            response = self._respond(request)
+        except webob.exc.HTTPException as error:
+            response = error
+        return response(environ, start_response)
+
+    def _respond(self, request):
         args = dict(request.environ['wsgiorg.routing_args'][1])
         for key in ('controller', 'format'):
             args.pop(key, None)
