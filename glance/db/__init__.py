@@ -10,6 +10,7 @@ one green thread writes at a time, so concurrent workers never fail with
 import contextlib
 import fcntl
 import os
+import sqlite3
 import threading
 import time
 
@@ -50,7 +51,6 @@ CONF.register_opts(database_opts, group='database')
 
 _engine = None
 _engine_pid = None
-_write_engine = None
 # One writer per process on SQLite (see the module docstring).
 _sqlite_write_lock = threading.Lock()
 
@@ -58,7 +58,7 @@ _sqlite_write_lock = threading.Lock()
 # SQLite waits for a lock inside the C library, which under eventlet
 # stalls every request of the worker; its own wait is kept this short. A
 # writer that finds the write lock taken by another process waits in
-# Python instead (_begin_immediate), where the worker's other requests go
+# Python instead (sqlite_begin), where the worker's other requests go
 # on meanwhile.
 SQLITE_LIBRARY_WAIT = 0.005
 WRITE_LOCK_FIRST_RETRY = 0.001
@@ -72,7 +72,8 @@ def _sqlite_engine(url):
 
     @event.listens_for(engine, 'connect')
     def _configure(dbapi_connection, record):
-        # Let SQLAlchemy's "begin" event below emit BEGIN itself.
+        # The driver's own transaction handling off: reading() and
+        # writing() send BEGIN themselves (see sqlite_begin).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute('PRAGMA journal_mode=WAL')
@@ -81,30 +82,31 @@ def _sqlite_engine(url):
         cursor.execute('PRAGMA foreign_keys=ON')
         cursor.close()
 
-    @event.listens_for(engine, 'begin')
-    def _begin(connection):
-        if connection.get_execution_options().get('sqlite_write'):
-            _begin_immediate(connection)
-        else:
-            # Straight to the driver: every read starts here, and a
-            # plain BEGIN needs none of SQLAlchemy's statement handling.
-            connection.connection.driver_connection.execute('BEGIN')
-
     return engine
 
 
-def _begin_immediate(connection):
-    """Take the database write lock, waiting up to sqlite_busy_timeout
-    for another process to release it."""
+def sqlite_begin(connection, write=False):
+    """Open the SQLite transaction of a connection SQLAlchemy has begun.
+
+    SQLAlchemy's begin does nothing on pysqlite and its commit or
+    rollback ends what is open, so BEGIN goes straight to the driver.
+    (Not from a "begin" event: any engine event makes SQLAlchemy
+    dispatch events around every statement, a tenth of a read.)
+    A writer takes the write lock up front, waiting up to
+    sqlite_busy_timeout for another process to release it.
+    """
+    driver_connection = connection.connection.driver_connection
+    if not write:
+        driver_connection.execute('BEGIN')
+        return
     deadline = time.monotonic() + CONF.database.sqlite_busy_timeout
     retry_in = WRITE_LOCK_FIRST_RETRY
     while True:
         try:
-            connection.exec_driver_sql('BEGIN IMMEDIATE')
+            driver_connection.execute('BEGIN IMMEDIATE')
             return
-        except sqlalchemy.exc.OperationalError as error:
-            if 'locked' not in str(error.orig) \
-                    or time.monotonic() >= deadline:
+        except sqlite3.OperationalError as error:
+            if 'locked' not in str(error) or time.monotonic() >= deadline:
                 raise
         time.sleep(retry_in)  # green under eventlet
         retry_in = min(retry_in * 2, WRITE_LOCK_LONGEST_RETRY)
@@ -126,7 +128,7 @@ def _create_engine():
 
 def get_engine():
     """This process's engine (a forked worker builds its own)."""
-    global _engine, _engine_pid, _write_engine
+    global _engine, _engine_pid
     if _engine is None or _engine_pid != os.getpid():
         if _engine is not None:
             # Inherited across fork: drop the parent's pool without
@@ -134,7 +136,6 @@ def get_engine():
             _engine.dispose(close=False)
         _engine = _create_engine()
         _engine_pid = os.getpid()
-        _write_engine = _engine.execution_options(sqlite_write=True)
     return _engine
 
 
@@ -157,7 +158,10 @@ def is_sqlite():
 @contextlib.contextmanager
 def reading():
     """A read transaction."""
-    with get_engine().begin() as connection:
+    engine = get_engine()
+    with engine.begin() as connection:
+        if engine.dialect.name == 'sqlite':
+            sqlite_begin(connection)
         yield connection
 
 
@@ -169,7 +173,8 @@ def writing():
         with engine.begin() as connection:
             yield connection
         return
-    with _sqlite_write_lock, _write_engine.begin() as connection:
+    with _sqlite_write_lock, engine.begin() as connection:
+        sqlite_begin(connection, write=True)
         yield connection
 
 

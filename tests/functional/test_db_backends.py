@@ -763,3 +763,41 @@ def test_sqlite_concurrent_writers(tmp_path):
         assert all(image['properties']['n'] == 'done' for image in images)
         assert sum(len(image['tags']) for image in images) == 2 * total
         assert migration.current_version() == migration.head_version()
+
+
+def _other_sqlite_connection(tmp_path):
+    """A connection of another process's kind: the driver alone."""
+    import sqlite3
+    return sqlite3.connect(str(tmp_path / 'glance.sqlite'),
+                           isolation_level=None, timeout=0)
+
+
+def test_sqlite_read_sees_one_snapshot(tmp_path):
+    with using('sqlite:///%s' % (tmp_path / 'glance.sqlite')):
+        glance.db.ensure_schema()
+        image = create(name='before')
+        other = _other_sqlite_connection(tmp_path)
+        with glance.db.reading() as session:
+            first = db_api.image_get(session, image['id'])
+            other.execute("UPDATE images SET name = 'after'")
+            second = db_api.image_get(session, image['id'])
+        assert first['name'] == second['name'] == 'before'
+        assert get(image['id'])['name'] == 'after'
+        other.close()
+
+
+def test_sqlite_writer_holds_the_write_lock_from_the_start(tmp_path):
+    import sqlite3
+    with using('sqlite:///%s' % (tmp_path / 'glance.sqlite')):
+        glance.db.ensure_schema()
+        image = create(name='mine')
+        other = _other_sqlite_connection(tmp_path)
+        with glance.db.writing() as session:
+            # Before this transaction wrote anything, nobody else may.
+            with pytest.raises(sqlite3.OperationalError, match='locked'):
+                other.execute("UPDATE images SET name = 'theirs'")
+            db_api.image_update(session, image['id'],
+                                values={'name': 'still mine'})
+        other.execute("UPDATE images SET name = 'theirs now'")
+        assert get(image['id'])['name'] == 'theirs now'
+        other.close()
