@@ -18,6 +18,7 @@ class RequestContext(context.RequestContext):
         self.service_catalog = service_catalog
         self._policy_values = None
         self._policy_key = None
+        self._logging_values = None
         if is_admin is None:
             from glance.common import policy
             is_admin = policy.check_is_admin(self)
@@ -40,6 +41,13 @@ class RequestContext(context.RequestContext):
         if self._policy_key is None:
             self._policy_key = _frozen(self.to_policy_values())
         return self._policy_key
+
+    def get_logging_values(self):
+        # Computed once: oslo.log's formatter asks twice per log line,
+        # and every request writes at least its access line.
+        if self._logging_values is None:
+            self._logging_values = super().get_logging_values()
+        return self._logging_values
 
     def to_dict(self):
         values = super().to_dict()
