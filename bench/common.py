@@ -22,10 +22,14 @@ def free_port():
 
 
 @contextlib.contextmanager
-def daemon(workers=None, extra_config='', state_path=None):
+def daemon(workers=None, extra_config='', state_path=None, wrapper=(),
+           start_timeout=30):
     """Start glance-api (default flavor, SQLite, filesystem store) with its
     state in `state_path` (default: a temporary directory); yield (url,
-    master pid); stop it by PID. The state directory is removed after."""
+    master pid); stop it by PID. The state directory is removed after.
+
+    wrapper: a command that runs glance-api (valgrind, say) in its own
+    process, so that the pid yielded is glance-api's."""
     state = state_path or tempfile.mkdtemp(prefix='glance-bench-')
     port = free_port()
     config = os.path.join(state, 'glance-api.conf')
@@ -35,14 +39,15 @@ def daemon(workers=None, extra_config='', state_path=None):
                 % (state, port,
                    '' if workers is None else 'workers = %d' % workers,
                    PASTE, extra_config))
-    command = [os.path.join(os.path.dirname(sys.executable), 'glance-api'),
+    command = [*wrapper, sys.executable,
+               os.path.join(os.path.dirname(sys.executable), 'glance-api'),
                '--config-file', config]
     log = open(os.path.join(state, 'glance-api.log'), 'w')
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                start_new_session=True)
     url = 'http://127.0.0.1:%d' % port
     try:
-        deadline = time.time() + 30
+        deadline = time.time() + start_timeout
         while True:
             try:
                 urllib.request.urlopen(url + '/versions', timeout=2)
