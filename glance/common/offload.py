@@ -6,6 +6,7 @@ eventlet (glance-api) the work goes to eventlet's pool of OS threads and is
 waited for without blocking the other requests of the worker; under a
 plain WSGI server, to a pool of ordinary threads.
 """
+import collections
 import concurrent.futures
 
 _executor = None
@@ -19,18 +20,65 @@ def _eventlet_active():
     return eventlet.patcher.is_monkey_patched('thread')
 
 
-def start(function, *args):
-    """Start function(*args) on another thread; returns a handle whose
-    wait() returns the result (or raises the exception)."""
+def start(function, *args, after=None):
+    """Start function(*args) on another thread, once the handle `after`
+    (if given) is done; returns a handle whose wait() returns the result
+    (or raises the exception, or the one `after` raised)."""
     global _executor
     if _eventlet_active():
         import eventlet
-        from eventlet import tpool
-        return eventlet.spawn(tpool.execute, function, *args)
+        return eventlet.spawn(_run_after, after, _in_os_thread, function,
+                              args)
     if _executor is None:
         _executor = concurrent.futures.ThreadPoolExecutor(
             thread_name_prefix='glance-offload')
-    return _Future(_executor.submit(function, *args))
+    # (A task only ever waits for one submitted before it, which the
+    # pool's threads took first: they cannot all end up waiting.)
+    return _Future(_executor.submit(_run_after, after, _called, function,
+                                    args))
+
+
+def _run_after(after, run, function, args):
+    if after is not None:
+        after.wait()
+    return run(function, args)
+
+
+def _in_os_thread(function, args):
+    from eventlet import tpool
+    return tpool.execute(function, *args)
+
+
+def _called(function, args):
+    return function(*args)
+
+
+class Chain:
+    """Calls made on other threads one after another, in order, while the
+    caller goes on: with each stage of a stream (a hash, a write) on a
+    chain of its own, no stage waits for the others, chunk by chunk.
+
+    At most `ahead` calls are waiting or running: the caller waits for
+    the oldest before adding more. An error stops the calls after it and
+    is raised by call() or wait().
+    """
+
+    def __init__(self, ahead=2):
+        self.ahead = ahead
+        self.pending = collections.deque()
+
+    def call(self, function, *args):
+        if len(self.pending) >= self.ahead:
+            self.pending.popleft().wait()
+        after = self.pending[-1] if self.pending else None
+        self.pending.append(start(function, *args, after=after))
+
+    def wait(self):
+        """Wait until every call is done."""
+        if self.pending:
+            last = self.pending[-1]
+            self.pending.clear()
+            last.wait()
 
 
 class _Future:

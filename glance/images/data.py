@@ -61,18 +61,26 @@ class HashingLimitedStream:
         self.size = 0
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.multihash = hashlib.new(CONF.hashing_algorithm)
+        # Each hash runs on other threads (other cores), chunk after
+        # chunk, while the store writes and the next chunks are read.
+        self.md5_updates = offload.Chain()
+        self.multihash_updates = offload.Chain()
         self.first_chunk = b''
 
     def _hash(self, chunk):
         if len(chunk) < OFFLOAD_MIN_BYTES:
+            self._wait_for_hashing()
             self.md5.update(chunk)
             self.multihash.update(chunk)
-            return ()
-        return (offload.start(self.md5.update, chunk),
-                offload.start(self.multihash.update, chunk))
+        else:
+            self.md5_updates.call(self.md5.update, chunk)
+            self.multihash_updates.call(self.multihash.update, chunk)
+
+    def _wait_for_hashing(self):
+        self.md5_updates.wait()
+        self.multihash_updates.wait()
 
     def __iter__(self):
-        hashing_in_progress = ()
         for chunk in self.chunks:
             self.size += len(chunk)
             if self.size > self.size_cap:
@@ -91,15 +99,9 @@ class HashingLimitedStream:
                     % (self.expected_size, self.size))
             if not self.first_chunk:
                 self.first_chunk = chunk[:512]
-            # Both hashes of a chunk run on other threads (other cores)
-            # while the store writes it and the next chunk is read; a
-            # chunk is hashed only once the previous one is.
-            for hashing in hashing_in_progress:
-                hashing.wait()
-            hashing_in_progress = self._hash(chunk)
+            self._hash(chunk)
             yield chunk
-        for hashing in hashing_in_progress:
-            hashing.wait()
+        self._wait_for_hashing()
         if self.expected_size is not None and self.size != self.expected_size:
             raise exception.Invalid(
                 'Size mismatch: expected %d bytes, got %d bytes'

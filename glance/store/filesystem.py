@@ -80,17 +80,18 @@ def _raise_write_error(error):
     raise error
 
 
-def _wait_for_write(writing):
+def _writing(function, *args):
+    """function(*args), with an OSError raised as the project's error."""
     try:
-        writing.wait()
+        return function(*args)
     except OSError as error:
         _raise_write_error(error)
 
 
-def _wait_quietly(writing):
+def _wait_quietly(writes):
     # Only called when the upload already failed: the first error stands.
     try:
-        writing.wait()
+        writes.wait()
     except Exception:
         pass
 
@@ -332,24 +333,20 @@ class Store(driver.Store):
         temp_path = os.path.join(
             self.datadir, f'.{image_id}.{secrets.token_hex(8)}.partial')
         writer = _open_writer(temp_path, self.direct_io)
-        writing = None
+        # The chunks are written on other threads, in order, while the
+        # next ones are read.
+        writes = offload.Chain()
         try:
-            # Each chunk is written on another thread while the next one
-            # is read; one write at a time keeps them in order.
             for chunk in data:
-                if writing is not None:
-                    _wait_for_write(writing)
-                writing = offload.start(writer.write, chunk)
-            if writing is not None:
-                _wait_for_write(writing)
-                writing = None
+                _writing(writes.call, writer.write, chunk)
+            _writing(writes.wait)
             bytes_written = self._finish_file(writer)
             self._publish(image_id, temp_path, final_path)
         except BaseException:
             # Whatever failed (the disk, or the caller's iterator refusing
-            # more data), the exception goes up as it is.
-            if writing is not None:
-                _wait_quietly(writing)
+            # more data), the exception goes up as it is, once no write
+            # is left to touch the file.
+            _wait_quietly(writes)
             writer.close()
             _remove_quietly(temp_path)
             raise
