@@ -5,6 +5,7 @@ A `Router` matches a path with Routes and hands the request to a
 the project's exceptions into HTTP errors (`HTTP_ERRORS`).
 """
 import functools
+import gc
 import json
 import logging as std_logging
 import os
@@ -551,6 +552,15 @@ def _send_signal(pid, signum):
         pass
 
 
+def _freeze_start_up_objects():
+    """Set what start-up built (the application, the libraries) aside
+    from the garbage collector: it lives as long as the process, yet each
+    full collection walked all of it, stalling a worker's requests for
+    ~70 ms, and forked workers now leave its pages shared."""
+    gc.collect()
+    gc.freeze()
+
+
 class Server:
     """Serves a WSGI application the way the glance-api daemon does.
 
@@ -580,6 +590,7 @@ class Server:
         self._in_process = CONF.workers == 0
         if self._in_process:
             self._inbox = _SignalInbox(STOP_SIGNALS + (signal.SIGHUP,))
+            _freeze_start_up_objects()
         else:
             self._inbox = _SignalInbox(
                 STOP_SIGNALS + (signal.SIGHUP, signal.SIGCHLD))
@@ -675,6 +686,7 @@ class Server:
     def _start_worker(self):
         # Signals wait until the child has its own handlers: delivered in
         # between, they would be written to the master's pipe and be lost.
+        _freeze_start_up_objects()
         signal_mask = signal.pthread_sigmask(
             signal.SIG_BLOCK, STOP_SIGNALS + (signal.SIGHUP, signal.SIGCHLD))
         try:
@@ -771,6 +783,8 @@ class Server:
         master then replaces its workers with ones running it."""
         LOG.info('SIGHUP: reloading the configuration')
         systemd.notify('RELOADING=1')
+        # What the new application replaces must be collectable.
+        gc.unfreeze()
         try:
             application = self._rebuild_application()
             if application is not None:
@@ -778,6 +792,8 @@ class Server:
                 if not self._in_process:
                     self._replace_workers()
         finally:
+            if self._in_process:
+                _freeze_start_up_objects()
             systemd.notify('READY=1')
 
     def _rebuild_application(self):
