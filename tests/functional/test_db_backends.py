@@ -17,6 +17,7 @@ import datetime
 import multiprocessing
 import os
 import random
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -765,39 +766,35 @@ def test_sqlite_concurrent_writers(tmp_path):
         assert migration.current_version() == migration.head_version()
 
 
-def _other_sqlite_connection(tmp_path):
-    """A connection of another process's kind: the driver alone."""
-    import sqlite3
-    return sqlite3.connect(str(tmp_path / 'glance.sqlite'),
-                           isolation_level=None, timeout=0)
-
-
-def test_sqlite_read_sees_one_snapshot(tmp_path):
+@pytest.fixture
+def sqlite_image(tmp_path):
+    """An SQLite database with one image named 'before', and a connection
+    to it of another process's kind (the driver alone): (image, other)."""
     with using('sqlite:///%s' % (tmp_path / 'glance.sqlite')):
         glance.db.ensure_schema()
         image = create(name='before')
-        other = _other_sqlite_connection(tmp_path)
-        with glance.db.reading() as session:
-            first = db_api.image_get(session, image['id'])
-            other.execute("UPDATE images SET name = 'after'")
-            second = db_api.image_get(session, image['id'])
-        assert first['name'] == second['name'] == 'before'
-        assert get(image['id'])['name'] == 'after'
+        other = sqlite3.connect(str(tmp_path / 'glance.sqlite'),
+                                isolation_level=None, timeout=0)
+        yield image, other
         other.close()
 
 
-def test_sqlite_writer_holds_the_write_lock_from_the_start(tmp_path):
-    import sqlite3
-    with using('sqlite:///%s' % (tmp_path / 'glance.sqlite')):
-        glance.db.ensure_schema()
-        image = create(name='mine')
-        other = _other_sqlite_connection(tmp_path)
-        with glance.db.writing() as session:
-            # Before this transaction wrote anything, nobody else may.
-            with pytest.raises(sqlite3.OperationalError, match='locked'):
-                other.execute("UPDATE images SET name = 'theirs'")
-            db_api.image_update(session, image['id'],
-                                values={'name': 'still mine'})
-        other.execute("UPDATE images SET name = 'theirs now'")
-        assert get(image['id'])['name'] == 'theirs now'
-        other.close()
+def test_sqlite_read_sees_one_snapshot(sqlite_image):
+    image, other = sqlite_image
+    with glance.db.reading() as session:
+        first = db_api.image_get(session, image['id'])
+        other.execute("UPDATE images SET name = 'after'")
+        second = db_api.image_get(session, image['id'])
+    assert first['name'] == second['name'] == 'before'
+    assert get(image['id'])['name'] == 'after'
+
+
+def test_sqlite_writer_holds_the_write_lock_from_the_start(sqlite_image):
+    image, other = sqlite_image
+    with glance.db.writing() as session:
+        # Before this transaction wrote anything, nobody else may.
+        with pytest.raises(sqlite3.OperationalError, match='locked'):
+            other.execute("UPDATE images SET name = 'theirs'")
+        db_api.image_update(session, image['id'], values={'name': 'mine'})
+    other.execute("UPDATE images SET name = 'theirs now'")
+    assert get(image['id'])['name'] == 'theirs now'
