@@ -27,8 +27,8 @@ def start(function, *args, after=None):
     global _executor
     if _eventlet_active():
         import eventlet
-        return eventlet.spawn(_run_after, after, _in_os_thread, function,
-                              args)
+        return _GreenResult(eventlet.spawn(
+            _outcome, _run_after, after, _in_os_thread, function, args))
     if _executor is None:
         _executor = concurrent.futures.ThreadPoolExecutor(
             thread_name_prefix='glance-offload')
@@ -51,6 +51,27 @@ def _in_os_thread(function, args):
 
 def _called(function, args):
     return function(*args)
+
+
+def _outcome(function, *args):
+    """(None, result) or (error, None). A green thread that died of an
+    error would have eventlet print its traceback, though wait() raises
+    the error to the caller, who reports it."""
+    try:
+        return None, function(*args)
+    except Exception as error:
+        return error, None
+
+
+class _GreenResult:
+    def __init__(self, green_thread):
+        self.green_thread = green_thread
+
+    def wait(self):
+        error, result = self.green_thread.wait()
+        if error is not None:
+            raise error
+        return result
 
 
 class Chain:

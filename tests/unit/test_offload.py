@@ -1,6 +1,8 @@
 """Calls chained on other threads (glance.common.offload.Chain): the
-upload's hashes and writes. Without eventlet, as under a WSGI server; the
-daemon's eventlet flavor runs in the functional upload tests."""
+upload's hashes and writes. In this process without eventlet, as under a
+WSGI server; with eventlet, as in glance-api, in a process of its own."""
+import subprocess
+import sys
 import threading
 import time
 
@@ -61,3 +63,29 @@ def test_an_error_is_raised_by_a_later_call_once_it_is_the_oldest():
 
     with pytest.raises(ZeroDivisionError):
         chain.call(print, 'never')
+
+
+def test_under_eventlet_an_error_reaches_wait_and_nothing_else(tmp_path):
+    # As in glance-api: eventlet's green threads and its pool of OS
+    # threads. The error is the caller's to report; eventlet's hub must
+    # not print tracebacks of its own for it.
+    script = tmp_path / 'chain.py'
+    script.write_text(
+        'import eventlet\n'
+        'eventlet.monkey_patch()\n'
+        'from glance.common import offload\n'
+        'def disk_full():\n'
+        '    raise OSError(28, "No space left on device")\n'
+        'chain = offload.Chain()\n'
+        'chain.call(disk_full)\n'
+        'chain.call(print, "written after the error")\n'
+        'try:\n'
+        '    chain.wait()\n'
+        'except OSError as error:\n'
+        '    print("raised:", error)\n'
+        'eventlet.sleep(0.1)\n')
+    done = subprocess.run([sys.executable, str(script)], capture_output=True,
+                          text=True, timeout=60, check=True)
+
+    assert done.stdout == 'raised: [Errno 28] No space left on device\n'
+    assert 'Traceback' not in done.stderr
