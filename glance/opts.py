@@ -7,7 +7,7 @@ from glance.api.middleware import context
 from glance.api.v2 import images
 from glance.api.v2 import schemas
 from glance.common import config
-from glance.common import wsgi
+from glance.common import server
 import glance.db
 from glance.images import rules
 
@@ -15,7 +15,7 @@ from glance.images import rules
 def list_api_opts():
     groups = {}
     for group, opts in itertools.chain(
-            config.list_opts(), wsgi.list_opts(), glance.db.list_opts(),
+            config.list_opts(), server.list_opts(), glance.db.list_opts(),
             rules.list_opts(), schemas.list_opts(), store.list_opts(),
             [(None, versions.versions_opts), (None, images.paging_opts),
              (None, context.context_opts)]):

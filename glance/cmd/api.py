@@ -3,7 +3,7 @@
     glance-api --config-file /etc/glance/glance-api.conf
 
 SIGHUP reloads the configuration and restarts the workers; SIGTERM stops
-after the requests in progress are done. See glance.common.wsgi.Server.
+after the requests in progress are done. See glance.common.server.Server.
 """
 import sys
 
@@ -11,7 +11,7 @@ from oslo_log import log as logging
 
 from glance import store
 from glance.common import config
-from glance.common import wsgi
+from glance.common import server as api_server
 
 LOG = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ def main():
         config.parse_args()
         config.setup_logging()
         store.create_stores()
-        server = wsgi.Server(app_loader=_reload)
+        server = api_server.Server(app_loader=_reload)
         server.start(config.load_paste_app('glance-api'),
                      default_port=DEFAULT_PORT)
     except Exception as error:

@@ -1,6 +1,6 @@
 """A tiny WSGI application for the server tests, and a launcher for it.
 
-Run as a script, it serves the application with glance.common.wsgi.Server,
+Run as a script, it serves the application with glance.common.server.Server,
 the way glance-api does, and exits 1 with one line on stderr if the server
 cannot start:
 
@@ -31,7 +31,7 @@ from urllib import parse
 
 from oslo_config import cfg
 
-from glance.common import wsgi
+from glance.common import server as api_server
 
 CONF = cfg.CONF
 CONF.register_opts([cfg.StrOpt('greeting', default='hello')],
@@ -78,7 +78,7 @@ def main():
         format='%(asctime)s %(process)d %(levelname)s %(name)s %(message)s')
     CONF(sys.argv[1:], project='glance', prog='server_app',
          default_config_files=[])
-    server = wsgi.Server(threads=100, app_loader=make_app)
+    server = api_server.Server(threads=100, app_loader=make_app)
     try:
         server.start(make_app(), default_port=9292)
     except OSError as error:

@@ -1,4 +1,4 @@
-"""The glance-api server (glance.common.wsgi.Server) in real processes.
+"""The glance-api server (glance.common.server.Server) in real processes.
 
 Each test starts server_app.py (or glance-api itself) in a subprocess of
 its own session, listening on 127.0.0.1 on a free port with its own

@@ -1,0 +1,563 @@
+"""The glance-api server.
+
+A master process binds the listening socket and forks workers that share
+it; each worker serves the application with eventlet. The master only
+supervises: it replaces workers that die, restarts them all with a fresh
+configuration on SIGHUP, and on SIGTERM/SIGINT lets them finish the
+requests in progress before it exits. With workers = 0 a single process
+serves and there is no master.
+
+eventlet itself is imported only by the code that serves: loading this
+module (to list its options, say) never pulls it in.
+"""
+import functools
+import gc
+import logging as std_logging
+import os
+import signal
+import socket
+import time
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from glance.common import systemd
+
+LOG = logging.getLogger(__name__)
+# The access log (one line per request) and eventlet's connection messages.
+# The standard library's logger itself, not oslo.log's adapter: it
+# writes the same lines (oslo.log's handlers and formatter) for ~4 us less
+# per request.
+ACCESS_LOG = std_logging.getLogger('glance.wsgi.server')
+
+
+def _unknown_caller(stack_info=False, stacklevel=1):
+    # What the logging module records when told not to look.
+    return '(unknown file)', 0, '(unknown function)', None
+
+
+# Which line of eventlet wrote an access line means nothing to its reader:
+# the logger skips the walk up the stack that finds it (~8 us a line).
+ACCESS_LOG.findCaller = _unknown_caller
+
+server_opts = [
+    cfg.HostAddressOpt('bind_host', default='0.0.0.0',
+                       help='Address to listen on for API requests: an IPv4 '
+                            'or IPv6 address, or a host name. The default '
+                            'listens on every IPv4 interface.'),
+    cfg.PortOpt('bind_port',
+                help='Port to listen on. Unset (or 0) means the usual port '
+                     'of the service: 9292 for glance-api.'),
+    cfg.IntOpt('workers', min=0, default=os.cpu_count() or 1,
+               sample_default='<number of CPUs>',
+               help='Number of worker processes that serve requests. 0 '
+                    'serves in the main process, without forking, which '
+                    'suits debugging. A reload (SIGHUP) restarts the '
+                    'workers with the new count.'),
+    cfg.IntOpt('backlog', default=4096, min=1,
+               help='Number of connections the kernel queues while every '
+                    'worker is busy (the listen() backlog).'),
+    cfg.IntOpt('client_socket_timeout', default=900, min=0,
+               help='Seconds a client connection may stay silent, while '
+                    'sending a request or between requests on a kept-alive '
+                    'connection, before it is closed. 0 waits forever.'),
+    cfg.BoolOpt('http_keepalive', default=True,
+                help='Keep client connections open for further requests '
+                     '(HTTP keep-alive). If false, every connection is '
+                     'closed after one response.'),
+    cfg.IntOpt('max_header_line', default=16384, min=1,
+               help='Longest request header line accepted, in bytes. Large '
+                    'tokens (Keystone PKI, many roles) may need more than '
+                    'the default.'),
+    cfg.IntOpt('tcp_keepidle', default=600, min=1,
+               help='Seconds a client connection may be idle before TCP '
+                    'keepalive probes check that the peer is still there. '
+                    'Ignored where the platform lacks TCP_KEEPIDLE.'),
+]
+
+CONF = cfg.CONF
+CONF.register_opts(server_opts)
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+# A worker that dies sooner than this after its start is probably failing
+# at start-up: pause before replacing it rather than fork in a tight loop.
+MIN_WORKER_LIFETIME = 1.0
+# A stopping process first stops accepting, then gives the connections it
+# has just accepted this long to get their request under way, before the
+# connections still without one are closed (see _Listener).
+REQUEST_START_GRACE = 1.0
+
+
+def list_opts():
+    return [(None, server_opts)]
+
+
+def _ignore_signal(signum, frame):
+    pass
+
+
+class _SignalInbox:
+    """Signals received as data, to be handled in ordinary code.
+
+    Each signal gets a do-nothing Python handler, and `signal.set_wakeup_fd`
+    makes the interpreter write the number of every signal it receives into
+    a pipe. The owner waits for the pipe to become readable, then reads
+    which signals arrived. Nothing runs at an arbitrary point of the
+    program, and a signal that arrives just before the wait is not lost.
+    There is one wakeup fd per process, hence one inbox at a time.
+    """
+
+    def __init__(self, signums):
+        self._signums = signums
+        self._read_fd, self._write_fd = os.pipe()
+        os.set_blocking(self._read_fd, False)
+        os.set_blocking(self._write_fd, False)
+        signal.set_wakeup_fd(self._write_fd, warn_on_full_buffer=False)
+        for signum in signums:
+            signal.signal(signum, _ignore_signal)
+
+    def fileno(self):
+        return self._read_fd
+
+    def received(self):
+        """The signals that arrived since the last call.
+
+        Meant to be called once the pipe is readable. One read only: a
+        monkey-patched os.read would wait, not fail, on an empty pipe.
+        """
+        try:
+            return set(os.read(self._read_fd, 4096))
+        except BlockingIOError:
+            return set()
+
+    def close(self):
+        """Give the signals their default actions back."""
+        for signum in self._signums:
+            signal.signal(signum, signal.SIG_DFL)
+        signal.set_wakeup_fd(-1)
+        os.close(self._read_fd)
+        os.close(self._write_fd)
+
+
+# Request headers whose names may hold underscores. eventlet drops every
+# such header, lest a client slip X_Roles past a proxy that strips X-Roles
+# (both would land in HTTP_X_ROLES); the classic API's metadata headers
+# are spelled with underscores (x-image-meta-disk_format), and there both
+# spellings name the same field anyway.
+UNDERSCORE_HEADER_PREFIXES = ('x-image-meta-',)
+
+
+def _http_protocol():
+    """eventlet's HTTP protocol, keeping the classic API's headers."""
+    import eventlet.wsgi
+
+    class HttpProtocol(eventlet.wsgi.HttpProtocol):
+        def formalize_key_naming(self, k):
+            if k.lower().startswith(UNDERSCORE_HEADER_PREFIXES):
+                return k.replace('-', '_').upper()
+            return super().formalize_key_naming(k)
+
+        def get_environ(self):
+            environ = super().get_environ()
+            environ[SEND_FILE] = functools.partial(_send_file,
+                                                   self.connection)
+            return environ
+
+    return HttpProtocol
+
+
+# environ key of the function that sends a file range on the connection.
+SEND_FILE = 'glance.send_file'
+SEND_FILE_BUFFER_BYTES = 4 * 1024 * 1024
+
+
+def _send_file(connection, image_file, offset, length):
+    """Send `length` bytes of a file from `offset` by the kernel
+    (sendfile), waiting for the green socket as eventlet would."""
+    from eventlet import hubs
+
+    out_fd = connection.fileno()
+    in_fd = image_file.fileno()
+    # A deep send buffer: fewer waits for the socket to drain.
+    connection.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF,
+                          SEND_FILE_BUFFER_BYTES)
+    while length > 0:
+        try:
+            sent = os.sendfile(out_fd, in_fd, offset, length)
+        except BlockingIOError:
+            hubs.trampoline(out_fd, write=True,
+                            timeout=connection.gettimeout(),
+                            timeout_exc=TimeoutError('timed out'))
+            continue
+        if not sent:
+            raise OSError(f'{length} bytes of the file are missing')
+        offset += sent
+        length -= sent
+
+
+def _listen(host, port):
+    import eventlet
+
+    try:
+        family = socket.getaddrinfo(
+            host, port, socket.AF_UNSPEC, socket.SOCK_STREAM)[0][0]
+        # No SO_REUSEPORT: a second server on the same port must fail to
+        # start, not quietly share the connections.
+        sock = eventlet.listen((host, port), family=family,
+                               backlog=CONF.backlog, reuse_port=False)
+    except OSError as error:
+        raise OSError(error.errno, f'Unable to listen on {host} port {port}: '
+                                   f'{error.strerror or error}')
+    # Accepted connections inherit these: clients that vanished without
+    # closing their connection are noticed and their sockets freed.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    if hasattr(socket, 'TCP_KEEPIDLE'):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE,
+                        CONF.tcp_keepidle)
+    # An answer larger than the write buffer leaves in two writes; with
+    # Nagle's algorithm the second waits for the client's delayed ACK
+    # (40 ms on Linux). Answers are written whole, so send at once.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+def _describe_exit(status):
+    code = os.waitstatus_to_exitcode(status)
+    if code < 0:
+        return f'killed by {signal.Signals(-code).name}'
+    return f'exit status {code}'
+
+
+class _StopAccepting(BaseException):
+    """Thrown into the server's accept() to make it stop taking connections.
+
+    A BaseException, so that no `except Exception` on the way swallows it.
+    """
+
+
+class _Listener:
+    """The listening socket as eventlet's server sees it.
+
+    When eventlet's server leaves its accept loop, it at once shuts down
+    every connection with no request under way, including one accepted an
+    instant earlier whose request is still on its way. So a process stops
+    in two steps: `stop_accepting()` parks the server in accept() and closes
+    the socket; a moment later, SystemExit thrown into the server makes it
+    leave its loop and wait for the requests in progress.
+    """
+
+    def __init__(self, sock):
+        self._sock = sock
+        self.family = sock.family
+        self._accepting = True
+        self._in_accept = False
+
+    def getsockname(self):
+        return self._sock.getsockname()
+
+    def close(self):
+        self._sock.close()
+
+    def accept(self):
+        import eventlet
+
+        if self._accepting:
+            self._in_accept = True
+            try:
+                return self._sock.accept()
+            except _StopAccepting:
+                pass
+            finally:
+                self._in_accept = False
+        # Parked: an event nobody sends; the server's SystemExit ends this.
+        eventlet.Event().wait()
+
+    def stop_accepting(self, server):
+        """Stop taking connections; `server` is the server's greenthread."""
+        self._accepting = False
+        if self._in_accept:
+            server.kill(_StopAccepting)
+        # Stop listening now rather than after the last request: once every
+        # process has closed the socket, connections are refused instead of
+        # queued and dropped.
+        self._sock.close()
+
+
+def _send_signal(pid, signum):
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def _freeze_start_up_objects():
+    """Set what start-up built (the application, the libraries) aside
+    from the garbage collector: it lives as long as the process, yet each
+    full collection walked all of it, stalling a worker's requests for
+    ~70 ms, and forked workers now leave its pages shared."""
+    gc.collect()
+    gc.freeze()
+
+
+class Server:
+    """Serves a WSGI application the way the glance-api daemon does.
+
+    `start()` binds the listening socket and, if CONF.workers is 1 or more,
+    forks that many workers; `wait()` then supervises them until SIGTERM or
+    SIGINT. With CONF.workers = 0, `wait()` serves in this very process.
+
+    `threads` is the number of requests a process serves at once.
+    `app_loader`, if given, is called on SIGHUP to build the application
+    anew, after the configuration files have been read again.
+    """
+
+    def __init__(self, threads=1000, app_loader=None):
+        self.threads = threads
+        self.app_loader = app_loader
+        self.application = None
+        self._socket = None
+        self._inbox = None
+        self._in_process = False
+        self._workers = {}       # pid -> start time, of the current workers
+        self._retiring = set()   # workers told to finish and exit
+        self._stopping = False
+
+    def start(self, application, default_port):
+        self.application = application
+        self._socket = _listen(CONF.bind_host, CONF.bind_port or default_port)
+        self._in_process = CONF.workers == 0
+        if self._in_process:
+            self._inbox = _SignalInbox(STOP_SIGNALS + (signal.SIGHUP,))
+            _freeze_start_up_objects()
+        else:
+            self._inbox = _SignalInbox(
+                STOP_SIGNALS + (signal.SIGHUP, signal.SIGCHLD))
+            for _ in range(CONF.workers):
+                self._start_worker()
+        LOG.info('Listening on %s port %s (workers: %d)', CONF.bind_host,
+                 self._socket.getsockname()[1], CONF.workers)
+        systemd.notify('READY=1')
+
+    def wait(self):
+        """Serve, or supervise the workers, until told to stop."""
+        if self._in_process:
+            self._serve(self._inbox, reload_on_hangup=True)
+            self._inbox = None
+        else:
+            self._supervise()
+
+    # -- serving (in a worker, or in process when workers = 0) ------------
+
+    def _call_application(self, environ, start_response):
+        """Run the application (looked up on every request, so that when
+        serving in process a reload takes effect at once); a body that is
+        a range of a file goes out by sendfile."""
+        writes = []
+
+        def start_response_keeping_write(status, headers, exc_info=None):
+            write = start_response(status, headers, exc_info)
+            writes.append(write)
+            return write
+
+        result = self.application(environ, start_response_keeping_write)
+        file_range = getattr(result, 'file_range', None)
+        send_file = environ.get(SEND_FILE)
+        if file_range is None or send_file is None or not writes:
+            return result
+        try:
+            writes[-1](b'')  # the status line and headers
+            send_file(*file_range)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client hung up: its answer ends here, as it would when
+            # eventlet writes chunks.
+            LOG.debug('Client gone during a download: %s',
+                      environ.get('PATH_INFO'))
+        finally:
+            result.close()
+        return []
+
+    def _serve(self, inbox, reload_on_hangup):
+        import eventlet
+        import eventlet.wsgi
+
+        # eventlet reads this module global while it parses headers.
+        eventlet.wsgi.MAX_HEADER_LINE = CONF.max_header_line
+        listener = _Listener(self._socket)
+        server = eventlet.spawn(
+            eventlet.wsgi.server, listener, self._call_application,
+            custom_pool=eventlet.GreenPool(self.threads),
+            log=ACCESS_LOG,
+            keepalive=CONF.http_keepalive,
+            socket_timeout=CONF.client_socket_timeout or None,
+            protocol=_http_protocol(),
+            # Tracebacks go to the log, never to the client.
+            debug=False)
+        watcher = eventlet.spawn(
+            self._watch_signals, inbox, server, listener, reload_on_hangup)
+        try:
+            server.wait()
+        finally:
+            watcher.kill()
+            inbox.close()
+
+    def _watch_signals(self, inbox, server, listener, reload_on_hangup):
+        import eventlet
+        from eventlet import hubs
+
+        while True:
+            hubs.trampoline(inbox.fileno(), read=True)
+            received = inbox.received()
+            if signal.SIGHUP in received and reload_on_hangup:
+                self._reload()
+            if received.intersection(STOP_SIGNALS):
+                LOG.info('Process %d stopping: finishing the requests in '
+                         'progress', os.getpid())
+                listener.stop_accepting(server)
+                eventlet.sleep(REQUEST_START_GRACE)
+                # eventlet's server leaves its accept loop on SystemExit,
+                # then waits for the requests in progress before returning.
+                server.kill(SystemExit)
+                return
+
+    # -- the master ---------------------------------------------------------
+
+    def _start_worker(self):
+        # Signals wait until the child has its own handlers: delivered in
+        # between, they would be written to the master's pipe and be lost.
+        _freeze_start_up_objects()
+        signal_mask = signal.pthread_sigmask(
+            signal.SIG_BLOCK, STOP_SIGNALS + (signal.SIGHUP, signal.SIGCHLD))
+        try:
+            pid = os.fork()
+            if pid == 0:
+                self._run_worker(signal_mask)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, signal_mask)
+        self._workers[pid] = time.monotonic()
+        LOG.info('Started worker %d', pid)
+
+    def _run_worker(self, signal_mask):
+        """The life of a worker process; never returns."""
+        status = 1
+        try:
+            import eventlet.hubs
+
+            # A hub of its own: the inherited one shares the master's
+            # epoll instance with every other worker.
+            eventlet.hubs.use_hub()
+            self._inbox.close()
+            # Reloading is the master's business; a stray SIGHUP (a hang-up
+            # of the terminal, say) must not kill the worker.
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
+            inbox = _SignalInbox(STOP_SIGNALS)
+            signal.pthread_sigmask(signal.SIG_SETMASK, signal_mask)
+            self._serve(inbox, reload_on_hangup=False)
+            status = 0
+        except BaseException:
+            LOG.exception('Worker %d failed', os.getpid())
+        finally:
+            # os._exit: nothing of the master (finally blocks up the stack,
+            # atexit handlers) may run in the worker.
+            os._exit(status)
+
+    def _supervise(self):
+        from eventlet import patcher
+
+        # The master never runs eventlet's hub: it sleeps in the real
+        # select() until a signal arrives.
+        select = patcher.original('select')
+        try:
+            while not self._stopping or self._workers or self._retiring:
+                select.select([self._inbox], [], [])
+                received = self._inbox.received()
+                if received.intersection(STOP_SIGNALS) and not self._stopping:
+                    self._stop_workers()
+                elif signal.SIGHUP in received and not self._stopping:
+                    self._reload()
+                self._reap_workers()
+        except BaseException:
+            # Leave no orphaned workers serving behind a dead master.
+            for pid in list(self._workers) + list(self._retiring):
+                _send_signal(pid, signal.SIGTERM)
+            raise
+        finally:
+            self._inbox.close()
+            self._inbox = None
+        LOG.info('All workers have exited')
+
+    def _reap_workers(self):
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            started = self._workers.pop(pid, None)
+            self._retiring.discard(pid)
+            if started is None or self._stopping:
+                LOG.info('Worker %d exited (%s)', pid, _describe_exit(status))
+                continue
+            LOG.error('Worker %d exited unexpectedly (%s); starting another',
+                      pid, _describe_exit(status))
+            if time.monotonic() - started < MIN_WORKER_LIFETIME:
+                time.sleep(MIN_WORKER_LIFETIME)
+            self._start_worker()
+
+    def _stop_workers(self):
+        LOG.info('Stopping: the workers finish the requests in progress')
+        self._stopping = True
+        systemd.notify('STOPPING=1')
+        # The workers hold their own copies of the socket and close them
+        # as they stop.
+        self._socket.close()
+        for pid in list(self._workers) + list(self._retiring):
+            _send_signal(pid, signal.SIGTERM)
+
+    # -- reloading (SIGHUP) -------------------------------------------------
+
+    def _reload(self):
+        """Read the configuration again and rebuild the application; the
+        master then replaces its workers with ones running it."""
+        LOG.info('SIGHUP: reloading the configuration')
+        systemd.notify('RELOADING=1')
+        # What the new application replaces must be collectable.
+        gc.unfreeze()
+        try:
+            application = self._rebuild_application()
+            if application is not None:
+                self.application = application
+                if not self._in_process:
+                    self._replace_workers()
+        finally:
+            if self._in_process:
+                _freeze_start_up_objects()
+            systemd.notify('READY=1')
+
+    def _rebuild_application(self):
+        """The application for the new configuration, or None if the
+        reload failed (the current one then keeps serving)."""
+        if not CONF.reload_config_files():
+            LOG.error('Reload failed: the configuration files could not be '
+                      'read again; nothing changed')
+            return None
+        if self.app_loader is None:
+            return self.application
+        try:
+            return self.app_loader()
+        except Exception:
+            LOG.exception('Reload failed: the application could not be '
+                          'rebuilt; the current one keeps serving')
+            return None
+
+    def _replace_workers(self):
+        # The new workers start before the old ones are told to stop, and
+        # the listening socket stays open throughout: no connection is
+        # refused. The old workers finish their requests in progress.
+        old_workers = list(self._workers)
+        self._retiring.update(old_workers)
+        self._workers = {}
+        for _ in range(max(CONF.workers, 1)):
+            self._start_worker()
+        for pid in old_workers:
+            _send_signal(pid, signal.SIGTERM)
