@@ -2,13 +2,14 @@
 import itertools
 
 from glance import store
+from glance.api import common
 from glance.api import versions
 from glance.api.middleware import context
-from glance.api.v2 import images
 from glance.api.v2 import schemas
 from glance.common import config
 from glance.common import server
 import glance.db
+from glance.images import quotas
 from glance.images import rules
 
 
@@ -16,8 +17,9 @@ def list_api_opts():
     groups = {}
     for group, opts in itertools.chain(
             config.list_opts(), server.list_opts(), glance.db.list_opts(),
-            rules.list_opts(), schemas.list_opts(), store.list_opts(),
-            [(None, versions.versions_opts), (None, images.paging_opts),
+            quotas.list_opts(), rules.list_opts(), schemas.list_opts(),
+            store.list_opts(),
+            [(None, versions.versions_opts), (None, common.paging_opts),
              (None, context.context_opts)]):
         groups.setdefault(group, []).extend(opts)
     return list(groups.items())

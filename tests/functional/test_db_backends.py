@@ -45,7 +45,7 @@ URL_VARIABLES = {
     'mysql': ('GLANCE_TEST_MYSQL_URL',
               'mysql+pymysql://root@127.0.0.1:3306/test'),
 }
-# The API's sort keys (glance.api.v2.images.SORT_KEYS).
+# The API's sort keys (glance.api.common.SORT_KEYS).
 SORT_KEYS = ('name', 'status', 'container_format', 'disk_format', 'size',
              'id', 'created_at', 'updated_at')
 T0 = datetime.datetime(2024, 5, 6, 7, 8, 9, 123456)

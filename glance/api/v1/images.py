@@ -14,28 +14,23 @@
 What the v1 fields mean for the stored images is `mapping`'s business;
 this module reads requests and writes answers the way upstream's v1 did.
 """
-import uuid
-
 from oslo_config import cfg
 from oslo_utils import strutils
 import webob
 import webob.exc
 
 from glance import store
+from glance.api import common
 from glance.api.v1 import mapping
-from glance.api.v2 import images as v2_images
 from glance.common import exception
 from glance.common import policy
 from glance.common import wsgi
 from glance.images import data
-from glance.images import rules
+from glance.images import policy_targets
 from glance.images import service
 
 CONF = cfg.CONF
 
-SORT_KEYS = ('name', 'status', 'container_format', 'disk_format', 'size',
-             'id', 'created_at', 'updated_at')
-SORT_DIRS = ('asc', 'desc')
 # Filters whose values upstream's API checked itself.
 INTEGER_FILTERS = ('size_min', 'size_max', 'min_ram', 'min_disk')
 BOOLEAN_FILTERS = ('protected', 'is_public')
@@ -48,14 +43,6 @@ DATA_TYPE = 'application/octet-stream'
 
 def _bad_request(message):
     return webob.exc.HTTPBadRequest(explanation=message)
-
-
-def _is_uuid(value):
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 # --- list queries ------------------------------------------------------------
@@ -95,7 +82,7 @@ def _operator_filter(column, value):
     else:
         operator, rest = 'eq', value
     if operator == 'in':
-        values = v2_images.split_quoted_list(rest)
+        values = common.split_quoted_list(rest)
     elif operator == 'eq':
         values = [rest]
     else:
@@ -149,31 +136,17 @@ def parse_list_query(request):
         elif is_public.lower() != 'none':
             filters.append(('visibility', 'neq', 'public'))
 
-    try:
-        limit = int(params.get('limit', CONF.limit_param_default))
-    except ValueError:
-        raise _bad_request('limit param must be an integer')
-    if limit < 0:
-        raise _bad_request('limit param must be positive')
-    marker = params.get('marker')
-    if marker and not _is_uuid(marker):
-        raise _bad_request('Invalid marker format')
-    sort_key = params.get('sort_key', 'created_at')
-    if sort_key not in SORT_KEYS:
-        raise _bad_request('Unsupported sort_key. Acceptable values: %s'
-                           % ', '.join(SORT_KEYS))
-    sort_dir = params.get('sort_dir', 'desc')
-    if sort_dir not in SORT_DIRS:
-        raise _bad_request('Unsupported sort_dir. Acceptable values: %s'
-                           % ', '.join(SORT_DIRS))
+    limit = common.parse_limit(params)
+    marker = common.parse_marker(params, uuid_only=True)
+    sort, tie_direction = common.parse_single_sort(params)
     return {
         'filters': filters,
         'properties': properties,
         'member_status': 'all',
         'marker': marker or None,
-        'limit': min(CONF.api_limit_max, limit),
-        'sort': [(sort_key, sort_dir)],
-        'tie_direction': sort_dir,
+        'limit': limit,
+        'sort': sort,
+        'tie_direction': tie_direction,
         'include_deleted': include_deleted,
         'as_project': as_project,
     }
@@ -311,7 +284,7 @@ class ImagesController:
         if meta.get('id'):
             base['id'] = meta['id']
         owner = base.get('owner', context.project_id)
-        target = rules.new_image_target(
+        target = policy_targets.new_image_target(
             context, owner, base.get('visibility', 'shared'))
         if body_file is not None or copy_from:
             policy.enforce(context, 'upload_image', target)
@@ -371,7 +344,7 @@ class ImagesController:
         if image['deleted']:
             raise webob.exc.HTTPForbidden(
                 explanation='Forbidden to update deleted image.')
-        rules.enforce_on_image(context, 'modify_image', image)
+        policy_targets.enforce_on_image(context, 'modify_image', image)
         status = image['status']
         if not context.is_admin and status in ('active', 'deactivated'):
             for field in ('size', 'checksum'):
@@ -401,9 +374,10 @@ class ImagesController:
             raise _bad_request("It's invalid to provide multiple image "
                                "sources.")
         if body_file is not None or copy_from:
-            rules.enforce_on_image(context, 'upload_image', image)
+            policy_targets.enforce_on_image(context, 'upload_image', image)
         if location:
-            rules.enforce_on_image(context, 'set_image_location', image)
+            policy_targets.enforce_on_image(context, 'set_image_location',
+                                            image)
             size = self._external_size(location, meta.get('size'),
                                        check=True)
         elif copy_from:
@@ -430,7 +404,7 @@ class ImagesController:
     def delete(self, request, image_id):
         context = request.context
         image = lookup(context, image_id)
-        rules.enforce_on_image(context, 'delete_image', image)
+        policy_targets.enforce_on_image(context, 'delete_image', image)
         if image['protected']:
             raise webob.exc.HTTPForbidden(explanation='Image is protected')
         if image['status'] == 'pending_delete':

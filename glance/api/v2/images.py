@@ -6,6 +6,7 @@ from oslo_config import cfg
 from oslo_utils import timeutils
 import webob.exc
 
+from glance.api import common
 from glance.common import exception
 from glance.common import wsgi
 from glance.db import api as db_api
@@ -14,23 +15,11 @@ from glance.images import service
 
 CONF = cfg.CONF
 
-paging_opts = [
-    cfg.IntOpt('limit_param_default', default=25, min=1,
-               help='Images in a page of a list when the client gives no '
-                    'limit.'),
-    cfg.IntOpt('api_limit_max', default=1000, min=1,
-               help='Most images in a page of a list, whatever limit the '
-                    'client asks for.'),
-]
-CONF.register_opts(paging_opts)
-
 PATCH_MEDIA_TYPES = {
     'application/openstack-images-v2.0-json-patch': 4,
     'application/openstack-images-v2.1-json-patch': 10,
 }
 PATCH_OPERATIONS = ('add', 'remove', 'replace')
-SORT_KEYS = ('name', 'status', 'container_format', 'disk_format', 'size',
-             'id', 'created_at', 'updated_at')
 # Query parameters that are not filters on images.
 LIST_PARAMS = frozenset(['limit', 'marker', 'member_status', 'tag', 'sort',
                          'sort_key', 'sort_dir', 'visibility', 'deleted'])
@@ -48,43 +37,6 @@ def _bad_request(message):
 
 
 # --- list query parsing ------------------------------------------------------
-
-def split_quoted_list(value):
-    """`a,"b, c",d` -> ['a', 'b, c', 'd'] (backslash escapes a quote)."""
-    items, current, quoted, after_quote = [], '', False, False
-    index = 0
-    while index < len(value):
-        char = value[index]
-        if quoted:
-            if char == '\\' and index + 1 < len(value):
-                current += value[index + 1]
-                index += 1
-            elif char == '"':
-                quoted, after_quote = False, True
-            else:
-                current += char
-        elif char == '"':
-            if current:
-                raise _bad_request(
-                    'Invalid filter value %s. There is no comma before '
-                    'opening quotation mark.' % value)
-            quoted = True
-        elif char == ',':
-            items.append(current)
-            current, after_quote = '', False
-        else:
-            if after_quote:
-                raise _bad_request(
-                    'Invalid filter value %s. There is no comma after '
-                    'closing quotation mark.' % value)
-            current += char
-        index += 1
-    if quoted:
-        raise _bad_request('Invalid filter value %s. The quote is not '
-                           'closed.' % value)
-    items.append(current)
-    return items
-
 
 def _split_operator(expression):
     """'gte:2020-01-01T00:00:00Z' -> ('gte', '2020-...'); plain -> 'eq'."""
@@ -138,7 +90,8 @@ def parse_filters(params):
         elif name in LIST_FILTER_COLUMNS:
             op, list_value = _split_operator(value)
             if op == 'in':
-                filters.append((name, 'in', split_quoted_list(list_value)))
+                filters.append((name, 'in',
+                                common.split_quoted_list(list_value)))
             elif op == 'eq':
                 filters.append((name, 'eq', list_value))
             else:
@@ -162,45 +115,6 @@ def parse_filters(params):
                 "or 'false'." % (value, name))
         filters.append((name, 'eq', value == 'true'))
     return filters, properties
-
-
-def parse_sort(params):
-    """([(key, dir)], tie_direction) from `sort=k:dir,...` or
-    `sort_key`/`sort_dir`. Ties are broken by created_at and id in the one
-    direction given, if exactly one was, else descending (as upstream)."""
-    def key(value):
-        value = value.strip()
-        if value not in SORT_KEYS:
-            raise _bad_request(
-                'Invalid sort key: %s. It must be one of the following: %s.'
-                % (value, ', '.join(SORT_KEYS)))
-        return value
-
-    def direction(value):
-        value = value.strip()
-        if value not in ('asc', 'desc'):
-            raise _bad_request('Invalid sort direction: %s' % value)
-        return value
-
-    if 'sort' in params:
-        if 'sort_key' in params or 'sort_dir' in params:
-            raise _bad_request('Old and new sorting syntax cannot be '
-                               'combined')
-        sort = []
-        for item in params['sort'].strip().split(','):
-            name, _, way = item.partition(':')
-            sort.append((key(name), direction(way or 'desc')))
-        return sort, sort[0][1] if len(sort) == 1 else 'desc'
-    keys = [key(k) for k in params.getall('sort_key')]
-    dirs = [direction(d) for d in params.getall('sort_dir')]
-    if len(dirs) > 1 and len(dirs) != len(keys):
-        raise _bad_request('Number of sort dirs does not match the number '
-                           'of sort keys')
-    keys = keys or ['created_at']
-    tie_direction = dirs[0] if len(dirs) == 1 else 'desc'
-    if len(dirs) <= 1:
-        dirs = (dirs or ['desc']) * len(keys)
-    return list(zip(keys, dirs, strict=True)), tie_direction
 
 
 # --- request parsing ---------------------------------------------------------
@@ -343,23 +257,16 @@ class RequestDeserializer(wsgi.Deserializer):
         if visibility and visibility not in ('community', 'public',
                                              'private', 'shared', 'all'):
             raise _bad_request('Invalid visibility value: %s' % visibility)
-        limit = params.get('limit')
-        if limit is not None:
-            try:
-                limit = int(limit)
-            except ValueError:
-                raise _bad_request('limit param must be an integer')
-            if limit < 0:
-                raise _bad_request('limit param must be positive')
+        limit = common.parse_limit(params)
         filters, properties = parse_filters(params)
-        sort, tie_direction = parse_sort(params)
+        sort, tie_direction = common.parse_sort(params)
         return {
             'filters': filters,
             'properties': properties,
             'tags': [t.strip() for t in params.getall('tag')],
             'visibility': visibility,
             'member_status': member_status,
-            'marker': params.get('marker'),
+            'marker': common.parse_marker(params),
             'limit': limit,
             'sort': sort,
             'tie_direction': tie_direction,
@@ -372,9 +279,6 @@ class ImagesController:
 
     def index(self, request, filters, properties, tags, visibility,
               member_status, marker, limit, sort, tie_direction):
-        if limit is None:
-            limit = CONF.limit_param_default
-        limit = min(CONF.api_limit_max, limit)
         try:
             images, next_marker = service.list_images(
                 request.context, filters=filters, properties=properties,
