@@ -16,7 +16,8 @@ from glance.common import exception
 from glance.common import offload
 import glance.db
 from glance.db import api as db_api
-from glance.images import rules
+from glance.images import policy_targets
+from glance.images import quotas
 from glance.images import service
 
 CONF = cfg.CONF
@@ -119,7 +120,7 @@ def virtual_size(disk_format, size, first_bytes):
 
 
 def _quota_left(session, image):
-    quota = rules.storage_quota_bytes()
+    quota = quotas.storage_quota_bytes()
     if not quota:
         return None
     used = db_api.owner_storage_usage(session, image['owner'],
@@ -155,7 +156,7 @@ def copy_from(context, image_id, url, size=None, checksum=None,
 def _store_data(context, image_id, open_chunks, size, checksum, on_failure):
     with glance.db.writing() as session:
         image = service.find(session, context, image_id, for_update=True)
-        rules.enforce_on_image(context, 'upload_image', image)
+        policy_targets.enforce_on_image(context, 'upload_image', image)
         if image['status'] != 'queued':
             raise exception.InvalidImageStatusTransition(
                 'Image status transition from %s to saving is not allowed'
@@ -246,7 +247,8 @@ def activate_without_upload(context, image_id, size, checksum=None,
     with glance.db.writing() as session:
         image = service.find(session, context, image_id, for_update=True)
         if location is not None:
-            rules.enforce_on_image(context, 'set_image_location', image)
+            policy_targets.enforce_on_image(context, 'set_image_location',
+                                            image)
         if image['status'] != 'queued':
             raise exception.InvalidImageStatusTransition(
                 'Image status transition from %s to active is not allowed'
@@ -269,7 +271,7 @@ def open_data(context, image_id):
         raise exception.Forbidden(
             'The requested image has been deactivated. Image data download '
             'is forbidden.')
-    rules.enforce_on_image(context, 'download_image', image)
+    policy_targets.enforce_on_image(context, 'download_image', image)
     if image['status'] in ('queued', 'saving', 'uploading', 'importing') \
             or not locations:
         return image, None

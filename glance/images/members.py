@@ -8,6 +8,8 @@ from oslo_config import cfg
 from glance.common import exception
 import glance.db
 from glance.db import api as db_api
+from glance.images import policy_targets
+from glance.images import quotas
 from glance.images import rules
 from glance.images import service
 
@@ -40,8 +42,8 @@ def _visible_members(session, context, image):
 
 def _enforce(context, image, action):
     """Member rules also require that the caller may see the image."""
-    rules.enforce_on_image(context, 'get_image', image)
-    rules.enforce_on_image(context, action, image)
+    policy_targets.enforce_on_image(context, 'get_image', image)
+    policy_targets.enforce_on_image(context, action, image)
 
 
 def list_members(context, image_id):
@@ -89,7 +91,7 @@ def add_member(context, image_id, member_id):
         # answers 413 even for a project that is already a member.
         count = db_api.member_count(session, image_id)
         try:
-            rules.check_quota('members for this image', count + 1,
+            quotas.check_quota('members for this image', count + 1,
                               CONF.image_member_quota)
         except exception.LimitExceeded as error:
             raise exception.LimitExceeded(
@@ -157,7 +159,7 @@ def share(context, image_id, member_id, can_share=None, status='accepted'):
         image = _find_image(session, context, image_id)
         _enforce(context, image, 'add_member')
         # Counted with the new one even when it exists, as upstream did.
-        rules.check_quota('members for this image',
+        quotas.check_quota('members for this image',
                           db_api.member_count(session, image_id) + 1,
                           CONF.image_member_quota)
         existing = db_api.member_list(session, image_id, member_id)
@@ -177,7 +179,7 @@ def replace_members(context, image_id, wanted, status='accepted'):
     with glance.db.writing() as session:
         image = _find_image(session, context, image_id)
         _enforce(context, image, 'add_member')
-        rules.check_quota('members for this image', len(wanted),
+        quotas.check_quota('members for this image', len(wanted),
                           CONF.image_member_quota)
         current = {m['member']: m
                    for m in db_api.member_list(session, image_id)}

@@ -15,6 +15,8 @@ from glance.common import exception
 from glance.common import policy
 import glance.db
 from glance.db import api as db_api
+from glance.images import policy_targets
+from glance.images import quotas
 from glance.images import rules
 
 CONF = cfg.CONF
@@ -39,7 +41,7 @@ def find(session, context, image_id, for_update=False,
             and image['owner'] != context.project_id:
         is_member = bool(db_api.member_list(session, image_id,
                                             context.project_id))
-    if not rules.can_see(context, image, is_member):
+    if not policy_targets.can_see(context, image, is_member):
         raise exception.ImageNotFound(image_id=image_id)
     return image
 
@@ -49,7 +51,7 @@ def get(context, image_id, include_deleted=False, with_locations=False):
         image = find(session, context, image_id,
                      include_deleted=include_deleted,
                      with_locations=with_locations)
-    rules.enforce_on_image(context, 'get_image', image)
+    policy_targets.enforce_on_image(context, 'get_image', image)
     return image
 
 
@@ -74,7 +76,7 @@ def list_images(context, filters=(), properties=None, tags=(),
             sort=sort, tie_direction=tie_direction,
             include_deleted=include_deleted, with_locations=with_locations)
     shown = [image for image in found if policy.check(
-        context, 'get_image', rules.policy_target(context, image))]
+        context, 'get_image', policy_targets.policy_target(context, image))]
     next_marker = None
     if shown and limit is not None and len(found) == limit:
         next_marker = shown[-1]['id']
@@ -96,20 +98,20 @@ def create(context, base, extra_properties, tags):
             raise exception.ReadonlyProperty(property=name)
     owner = base.get('owner', context.project_id)
     visibility = base.get('visibility', 'shared')
-    target = rules.new_image_target(context, owner, visibility)
+    target = policy_targets.new_image_target(context, owner, visibility)
     if not policy.check(context, 'add_image', target):
         if owner != context.project_id:
             raise exception.Forbidden(
                 "You are not permitted to create images owned by '%s'"
                 % owner, as_detail=True)
         policy.enforce(context, 'add_image', target)
-    rules.enforce_visibility(context, visibility, target)
+    policy_targets.enforce_visibility(context, visibility, target)
     for name in ('min_disk', 'min_ram'):
         _check_not_negative(name, base.get(name))
     unique_tags = list(dict.fromkeys(tags))
-    rules.check_quota('properties', len(extra_properties),
+    quotas.check_quota('properties', len(extra_properties),
                       CONF.image_property_quota)
-    rules.check_quota('tags', len(unique_tags), CONF.image_tag_quota)
+    quotas.check_quota('tags', len(unique_tags), CONF.image_tag_quota)
 
     values = {
         'id': base.get('id') or str(uuid.uuid4()),
@@ -196,10 +198,10 @@ def update(context, image_id, changes, with_locations=False):
                 set_props[name] = value
                 removed_props.discard(name)
         if len(props) > len(image['properties']):
-            rules.check_quota('properties', len(props),
+            quotas.check_quota('properties', len(props),
                               CONF.image_property_quota)
         if tags is not None:
-            rules.check_quota('tags', len(tags), CONF.image_tag_quota)
+            quotas.check_quota('tags', len(tags), CONF.image_tag_quota)
         if not changes:
             return image
         updated = db_api.image_update(
@@ -221,10 +223,11 @@ def set_attributes(context, image_id, base, properties,
     """
     with glance.db.writing() as session:
         image = find(session, context, image_id, for_update=True)
-        rules.enforce_on_image(context, 'modify_image', image)
-        target = rules.policy_target(context, image)
+        policy_targets.enforce_on_image(context, 'modify_image', image)
+        target = policy_targets.policy_target(context, image)
         if base.get('visibility', image['visibility']) != image['visibility']:
-            rules.enforce_visibility(context, base['visibility'], target)
+            policy_targets.enforce_visibility(context, base['visibility'],
+                                              target)
         if base.get('owner', image['owner']) != image['owner'] \
                 and not context.is_admin:
             raise exception.Forbidden("Owner can't be updated by non admin.",
@@ -239,7 +242,7 @@ def set_attributes(context, image_id, base, properties,
         kept = len(current) - len(removed)
         count = kept + len(set(properties) - set(current))
         if count > len(current):
-            rules.check_quota('properties', count, CONF.image_property_quota)
+            quotas.check_quota('properties', count, CONF.image_property_quota)
         changed = {name: value for name, value in properties.items()
                    if current.get(name) != value}
         return db_api.image_update(
@@ -249,9 +252,9 @@ def set_attributes(context, image_id, base, properties,
 
 def _authorize_change(context, image, name, value=None):
     if name == 'visibility':
-        rules.enforce_visibility(context, value,
-                                 rules.policy_target(context, image))
-    rules.enforce_on_image(context, 'modify_image', image)
+        policy_targets.enforce_visibility(context, value,
+                                 policy_targets.policy_target(context, image))
+    policy_targets.enforce_on_image(context, 'modify_image', image)
 
 
 def _check_base_change(image, name, value):
@@ -279,7 +282,7 @@ def _refuse_location_change(op, value):
 def delete(context, image_id):
     with glance.db.writing() as session:
         image = find(session, context, image_id, for_update=True)
-        rules.enforce_on_image(context, 'delete_image', image)
+        policy_targets.enforce_on_image(context, 'delete_image', image)
         if image['protected']:
             raise exception.ProtectedImageDelete(image_id=image_id)
         locations = db_api.location_list(session, image_id)
@@ -311,7 +314,7 @@ def reactivate(context, image_id):
 def _move(context, image_id, action, source, target):
     with glance.db.writing() as session:
         image = find(session, context, image_id, for_update=True)
-        rules.enforce_on_image(context, action, image)
+        policy_targets.enforce_on_image(context, action, image)
         if image['status'] == target:
             return
         if image['status'] != source:
@@ -327,9 +330,9 @@ def _move(context, image_id, action, source, target):
 def add_tag(context, image_id, tag):
     with glance.db.writing() as session:
         image = find(session, context, image_id, for_update=True)
-        rules.enforce_on_image(context, 'modify_image', image)
+        policy_targets.enforce_on_image(context, 'modify_image', image)
         if tag not in image['tags']:
-            rules.check_quota('tags', len(image['tags']) + 1,
+            quotas.check_quota('tags', len(image['tags']) + 1,
                               CONF.image_tag_quota)
             db_api.tag_add(session, image_id, tag)
             db_api.image_update(session, image_id)
@@ -338,6 +341,6 @@ def add_tag(context, image_id, tag):
 def delete_tag(context, image_id, tag):
     with glance.db.writing() as session:
         image = find(session, context, image_id, for_update=True)
-        rules.enforce_on_image(context, 'modify_image', image)
+        policy_targets.enforce_on_image(context, 'modify_image', image)
         db_api.tag_delete(session, image_id, tag)
         db_api.image_update(session, image_id)

@@ -96,12 +96,12 @@ def test_a_rule_on_a_property_filters_each_listed_image(trusted_app,
 
 
 def test_an_image_target_shows_attributes_properties_and_roles(app):
-    from glance.images import rules
+    from glance.images import policy_targets
     image = {'id': 'i1', 'owner': 'p1', 'visibility': 'shared',
              'name': 'n', 'properties': {'tier': 'gold'}, 'tags': ['t'],
              'locations': []}
     member = glance_context.RequestContext(project_id='p2', is_admin=False)
-    target = rules.policy_target(member, image)
+    target = policy_targets.policy_target(member, image)
     assert target['project_id'] == 'p1'
     assert target['member_id'] == 'p2'
     assert target['tier'] == 'gold'
@@ -111,4 +111,4 @@ def test_an_image_target_shows_attributes_properties_and_roles(app):
                            'project_id', 'member_id'}
     assert len(target) == 7
     owner = glance_context.RequestContext(project_id='p1', is_admin=False)
-    assert rules.policy_target(owner, image)['member_id'] is None
+    assert policy_targets.policy_target(owner, image)['member_id'] is None
