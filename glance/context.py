@@ -7,8 +7,7 @@ from oslo_context import context
 class RequestContext(context.RequestContext):
     """oslo.context's context plus what the image rules need.
 
-    `owner` is the project that owns what this request creates; `is_admin`
-    follows the `context_is_admin` policy rule unless given.
+    `is_admin` follows the `context_is_admin` policy rule unless given.
     """
 
     def __init__(self, service_catalog=None, **kwargs):
@@ -23,10 +22,6 @@ class RequestContext(context.RequestContext):
             from glance.common import policy
             is_admin = policy.check_is_admin(self)
         self.is_admin = is_admin
-
-    @property
-    def owner(self):
-        return self.project_id
 
     def to_policy_values(self):
         # Computed once: policy checks run per image in a list.

@@ -30,14 +30,6 @@ class Invalid(BadRequest):
     message = 'Data supplied was not valid.'
 
 
-class InvalidSortKey(Invalid):
-    message = 'Sort key supplied was not valid.'
-
-
-class InvalidFilterRangeValue(Invalid):
-    message = 'Unable to filter using the specified range.'
-
-
 class NotAuthenticated(GlanceException):
     message = 'You are not authenticated.'
 

@@ -148,10 +148,6 @@ def reset():
     _engine_pid = None
 
 
-def is_sqlite():
-    return get_engine().dialect.name == 'sqlite'
-
-
 # Transactions hand out SQLAlchemy Core connections: the queries are
 # Core statements, and the ORM's unit of work would only add cost.
 

@@ -121,7 +121,6 @@ def test_anonymous_access_is_off_by_default(trusted_app):
 def test_the_context_follows_the_identity_headers(trusted_app):
     ctx, _ = seen_context(confirmed(**{'X-User-Domain-Id': 'd1'}))
     assert ctx.project_id == 'p1'
-    assert ctx.owner == 'p1'
     assert ctx.user_id == 'u1'
     assert ctx.user_domain_id == 'd1'
     assert ctx.roles == ['member', 'reader']
@@ -308,7 +307,7 @@ def test_the_admin_context(trusted_app):
     ctx = context.get_admin_context()
     assert ctx.is_admin
     assert ctx.roles == ['admin']
-    assert ctx.owner is None
+    assert ctx.project_id is None
 
 
 def test_who_is_admin_comes_from_the_policy_file(override, tmp_path,
