@@ -50,12 +50,27 @@ class ProtectedImageDelete(Forbidden):
     message = 'Image %(image_id)s is protected and cannot be deleted.'
 
 
+class ImageDeactivated(Forbidden):
+    message = ('The requested image has been deactivated. Image data '
+               'download is forbidden.')
+
+
 class NotFound(GlanceException):
     message = 'An object with the specified identifier was not found.'
 
 
 class ImageNotFound(NotFound):
     message = 'No image found with ID %(image_id)s'
+
+
+class ImageDeleted(ImageNotFound):
+    """The image was deleted (only admins find deleted images)."""
+    message = 'Image %(image_id)s not found.'
+
+
+class ImageNotActive(NotFound):
+    """The image has no data to serve yet, or no longer has."""
+    message = 'Image %(image_id)s is not active'
 
 
 class MemberNotFound(NotFound):
@@ -92,6 +107,12 @@ class RequestEntityTooLarge(GlanceException):
 
 class ImageSizeLimitExceeded(RequestEntityTooLarge):
     message = 'The provided image is too large.'
+
+
+class DeclaredSizeTooLarge(ImageSizeLimitExceeded):
+    """The size a request declares passes image_size_cap: refused before
+    anything else is done."""
+    message = 'The declared size passes the largest image allowed.'
 
 
 class StorageQuotaFull(RequestEntityTooLarge):

@@ -261,16 +261,14 @@ def activate_without_upload(context, image_id, size, checksum=None,
             db_api.location_add(session, image_id, location)
 
 
-def open_data(context, image_id):
+def _open_data(context, image_id):
     """The image and where to read its data from, after the checks a
-    download needs; location None when there is no data (204)."""
+    download needs; location None when there is no data."""
     with glance.db.reading() as session:
         image = service.find(session, context, image_id)
         locations = db_api.location_list(session, image_id)
     if image['status'] == 'deactivated' and not context.is_admin:
-        raise exception.Forbidden(
-            'The requested image has been deactivated. Image data download '
-            'is forbidden.')
+        raise exception.ImageDeactivated()
     policy_targets.enforce_on_image(context, 'download_image', image)
     if image['status'] in ('queued', 'saving', 'uploading', 'importing') \
             or not locations:
@@ -278,8 +276,20 @@ def open_data(context, image_id):
     return image, locations[0]['url']
 
 
-def read(url, offset=0, length=None):
-    """An iterator over the stored data (ImageDataNotFound if missing)."""
-    chunks, _total = store.get_from_backend(url, offset=offset,
-                                            length=length)
-    return chunks
+def download(context, image_id, choose_range=None):
+    """The image and its data, after the checks a download needs.
+
+    Returns (image, chunks, byte_range, total): chunks is None when the
+    image has no data; byte_range is what choose_range(size) chose for an
+    image of `size` bytes, (offset, length), or None for all of it (it
+    may raise to refuse a range); total is the size of the whole data as
+    its store says (None if it cannot). ImageDataNotFound if the data is
+    missing from its store.
+    """
+    image, url = _open_data(context, image_id)
+    if url is None:
+        return image, None, None, None
+    byte_range = choose_range(image['size'] or 0) if choose_range else None
+    offset, length = byte_range or (0, None)
+    chunks, total = store.get_from_backend(url, offset=offset, length=length)
+    return image, chunks, byte_range, total

@@ -134,17 +134,33 @@ def delete_member(context, image_id, member_id):
 # memberships are made `status` (accepted: being shared is being given
 # access, as v1 clients expect).
 
+def _find_live(session, context, image_id):
+    """The image as the classic API finds it: ImageDeleted for a deleted
+    one (only admins find those), and the caller must be let see it."""
+    image = service.find(session, context, image_id, include_deleted=True)
+    policy_targets.enforce_on_image(context, 'get_image', image)
+    if image['deleted']:
+        raise exception.ImageDeleted(image_id=image_id)
+    return image
+
+
+def _require_project(context):
+    """Sharing needs to know who shares (as upstream: 401 otherwise)."""
+    if context.project_id is None and not context.is_admin:
+        raise exception.NotAuthenticated('No authenticated user')
+
+
 def memberships(context, image_id):
     """The memberships of an image the caller may see, any visibility."""
     with glance.db.reading() as session:
-        image = _find_image(session, context, image_id)
+        image = _find_live(session, context, image_id)
         _enforce(context, image, 'get_members')
         return _visible_members(session, context, image)
 
 
 def membership(context, image_id, member_id):
     with glance.db.reading() as session:
-        image = _find_image(session, context, image_id)
+        image = _find_live(session, context, image_id)
         _enforce(context, image, 'get_member')
         for member in _visible_members(session, context, image):
             if member['member'] == member_id:
@@ -155,8 +171,9 @@ def membership(context, image_id, member_id):
 def share(context, image_id, member_id, can_share=None, status='accepted'):
     """Share an image with a project, or change `can_share` of an existing
     membership (None leaves it; a new membership gets False)."""
+    _require_project(context)
     with glance.db.writing() as session:
-        image = _find_image(session, context, image_id)
+        image = _find_live(session, context, image_id)
         _enforce(context, image, 'add_member')
         # Counted with the new one even when it exists, as upstream did.
         quotas.check_quota('members for this image',
@@ -176,8 +193,9 @@ def replace_members(context, image_id, wanted, status='accepted'):
     """Make the memberships of an image exactly `wanted`: {member_id:
     can_share, or None to keep an existing membership's}. Memberships that
     stay keep their status; new ones get `status`."""
+    _require_project(context)
     with glance.db.writing() as session:
-        image = _find_image(session, context, image_id)
+        image = _find_live(session, context, image_id)
         _enforce(context, image, 'add_member')
         quotas.check_quota('members for this image', len(wanted),
                           CONF.image_member_quota)
@@ -201,8 +219,9 @@ def replace_members(context, image_id, wanted, status='accepted'):
 
 def unshare(context, image_id, member_id):
     """Remove a membership, whatever the image's visibility."""
+    _require_project(context)
     with glance.db.writing() as session:
-        image = _find_image(session, context, image_id)
+        image = _find_live(session, context, image_id)
         _enforce(context, image, 'delete_member')
         try:
             db_api.member_delete(session, image_id, member_id)

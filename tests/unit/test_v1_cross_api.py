@@ -170,6 +170,78 @@ def test_private_v2_image_shared_through_v1_stays_private(admin, friend):
     assert friend.get('/v2/images/%s' % image['id']).status_int == 404
 
 
+# --- one service behind both: its rules hold whichever API asks ------------
+
+def _policy_client(client_with, tmp_path, rules):
+    policy_file = tmp_path / 'policy.yaml'
+    policy_file.write_text(''.join('"%s": "!"\n' % rule for rule in rules))
+    return client_with('[oslo_policy]\npolicy_file = %s\n' % policy_file)
+
+
+def test_the_storage_quota_counts_the_data_of_both_apis(client_with):
+    client = client_with('[DEFAULT]\nuser_storage_quota = 1000\n')
+    through_v2 = client.create_image(name='v2')
+    assert client.upload(through_v2['id'], b'x' * 600).status_int == 204
+
+    refused = create(client, b'x' * 500, name='v1', status=413)
+    assert 'exceed' in refused.text
+    through_v1 = create(client, b'x' * 300, name='v1')
+    last = client.create_image(name='last')
+    assert client.upload(last['id'], b'x' * 200).status_int == 413
+    assert v2_show(client, last['id'])['status'] == 'queued'
+    assert v2_show(client, through_v1['id'])['size'] == 300
+
+
+def test_the_size_cap_holds_for_a_v1_update_with_data(client_with):
+    client = client_with('[DEFAULT]\nimage_size_cap = 100\n')
+    image = create(client)
+    response = update(client, image['id'], b'x' * 101, status=400)
+    assert 'Denying attempt to upload image larger than 100 bytes.' \
+        in response.text
+    assert v2_show(client, image['id'])['status'] == 'queued'
+    through_v2 = client.create_image()
+    assert client.upload(through_v2['id'], b'x' * 101).status_int == 413
+
+
+@pytest.mark.parametrize('rule, v1_method, v2_call', [
+    ('delete_image', 'DELETE', ('DELETE', '')),
+    ('modify_image', 'PUT', None),
+    ('download_image', 'GET', ('GET', '/file')),
+])
+def test_a_policy_override_refuses_the_v1_call_as_the_v2_one(
+        client_with, tmp_path, rule, v1_method, v2_call):
+    client = _policy_client(client_with, tmp_path, [rule])
+    image = create(client, DATA, name='before')
+
+    assert client.request(v1_method, '/v1/images/%s' % image['id'],
+                          headers={'x-image-meta-name': 'after'}
+                          ).status_int == 403
+    shown = v2_show(client, image['id'])
+    assert (shown['name'], shown['status']) == ('before', 'active')
+    if v2_call:
+        method, suffix = v2_call
+        assert client.request(method, '/v2/images/%s%s' % (
+            image['id'], suffix)).status_int == 403
+
+
+def test_a_v1_location_needs_the_location_rule(client_with, tmp_path):
+    client = _policy_client(client_with, tmp_path, ['set_image_location'])
+    response = create(client, headers={
+        'x-image-meta-location': 'http://127.0.0.1:9/image.raw'}, status=403)
+    assert response.status_int == 403
+    assert client.get('/v2/images').json['images'] == []
+
+
+def test_v1_sharing_follows_the_member_rules(client_with, tmp_path):
+    client = _policy_client(client_with, tmp_path, ['delete_member'])
+    image = create(client)
+    members = '/v1/images/%s/members' % image['id']
+    assert client.put(members + '/friend').status_int == 204
+    assert client.delete(members + '/friend').status_int == 403
+    assert client.delete('/v2/images/%s/members/friend' % image['id']
+                         ).status_int == 403
+
+
 # --- the mapping itself ------------------------------------------------------
 
 def test_is_public_and_visibility():

@@ -14,19 +14,18 @@
 What the v1 fields mean for the stored images is `mapping`'s business;
 this module reads requests and writes answers the way upstream's v1 did.
 """
+import contextlib
+
 from oslo_config import cfg
 from oslo_utils import strutils
 import webob
 import webob.exc
 
-from glance import store
 from glance.api import common
 from glance.api.v1 import mapping
 from glance.common import exception
-from glance.common import policy
 from glance.common import wsgi
-from glance.images import data
-from glance.images import policy_targets
+from glance.images import classic
 from glance.images import service
 
 CONF = cfg.CONF
@@ -171,59 +170,83 @@ class RequestDeserializer(wsgi.Deserializer):
         except exception.Invalid as error:
             raise _bad_request(str(error))
         has_data = request.has_body()
-        declared = request.content_length or meta.get('size')
-        if declared is not None and declared > CONF.image_size_cap:
-            raise _bad_request('Denying attempt to upload image larger than '
-                               '%d bytes.' % CONF.image_size_cap)
         if has_data and request.content_type != DATA_TYPE:
             raise _bad_request('Content-Type must be %s' % DATA_TYPE)
+        base = mapping.base_attributes(meta, request.context.is_admin)
+        if meta.get('id'):
+            base['id'] = meta['id']
         return {
-            'meta': meta,
+            'base': base,
             'properties': properties,
             'body_file': request.body_file if has_data else None,
+            # '' when given empty (refused), None when not given
+            'location': (meta['location'] or '') if 'location' in meta
+            else None,
             'copy_from': request.headers.get(COPY_FROM_HEADER),
-            'purge_props': strutils.bool_from_string(
+            'stated': {field: meta[field] for field in ('size', 'checksum')
+                       if field in meta},
+            'store_scheme': meta.get('store'),
+            'restated': _restated(meta),
+            'declared_size': request.content_length or meta.get('size'),
+            'purge_properties': strutils.bool_from_string(
                 request.headers.get(PURGE_HEADER, 'true')),
         }
 
     def create(self, request):
         request_args = self._image_request(request)
-        del request_args['purge_props']
+        del request_args['purge_properties'], request_args['restated']
         return request_args
 
-    update = _image_request
+    def update(self, request):
+        request_args = self._image_request(request)
+        del request_args['store_scheme']
+        return request_args
+
+
+def _restated(meta):
+    """The status (as the stored statuses its v1 name stands for) and id a
+    request gives."""
+    restated = {}
+    if 'status' in meta:
+        restated['status'] = mapping.stored_statuses(meta['status'])
+    if 'id' in meta:
+        restated['id'] = meta['id']
+    return restated
 
 
 # --- the controller ----------------------------------------------------------
 
-def lookup(context, image_id, deleted_message=None):
-    """The image as v1 finds it: admins also find deleted images (unless
-    `deleted_message` says how to refuse them), others get 404."""
+NOT_FOUND = 'Image with identifier %s not found'
+
+
+@contextlib.contextmanager
+def v1_errors(image_id, deleted=None):
+    """The v1 wording of the errors the image operations raise where it
+    differs from the one table's: a missing image, a deleted one (in
+    `deleted`'s words, if given), one not active, deactivated, protected,
+    or declared too large."""
     try:
-        image = service.get(context, image_id, include_deleted=True)
-    except exception.NotFound:
+        yield
+    except exception.ImageDeleted:
         raise webob.exc.HTTPNotFound(
-            explanation='Image with identifier %s not found' % image_id)
-    if image['deleted'] and deleted_message:
-        raise webob.exc.HTTPNotFound(explanation=deleted_message % image_id)
-    return image
+            explanation=(deleted or NOT_FOUND) % image_id)
+    except exception.ImageNotFound:
+        raise webob.exc.HTTPNotFound(explanation=NOT_FOUND % image_id)
+    except exception.ImageNotActive:
+        raise webob.exc.HTTPNotFound(
+            explanation='Image %s is not active' % image_id)
+    except exception.ImageDeactivated:
+        raise webob.exc.HTTPForbidden(
+            explanation='Image %s is deactivated' % image_id)
+    except exception.ProtectedImageDelete:
+        raise webob.exc.HTTPForbidden(explanation='Image is protected')
+    except exception.DeclaredSizeTooLarge:
+        raise _size_refused()
 
 
-def _external_source(url):
-    """Refuse an empty or unusable location (only http(s) URLs are)."""
-    if not url:
-        raise _bad_request('External source should not be empty')
-    if not store.validate_external_location(url):
-        raise _bad_request("External sources are not supported: '%s'" % url)
-    return url
-
-
-def _check_formats(image, meta):
-    """Data needs both formats, given now or before."""
-    for field, label in (('disk_format', 'Disk format'),
-                         ('container_format', 'Container format')):
-        if not meta.get(field, image.get(field) if image else None):
-            raise _bad_request('%s is not specified.' % label)
+def _size_refused():
+    return _bad_request('Denying attempt to upload image larger than %d '
+                        'bytes.' % CONF.image_size_cap)
 
 
 class ImagesController:
@@ -247,177 +270,31 @@ class ImagesController:
         return images
 
     def meta(self, request, image_id):
-        return lookup(request.context, image_id)
+        with v1_errors(image_id):
+            return classic.get(request.context, image_id)
 
     def show(self, request, image_id):
-        context = request.context
-        image = lookup(context, image_id)
-        if image['status'] == 'deactivated' and not context.is_admin:
-            raise webob.exc.HTTPForbidden(
-                explanation='Image %s is deactivated' % image_id)
-        if image['status'] not in ('active', 'deactivated'):
-            raise webob.exc.HTTPNotFound(
-                explanation='Image %s is not active' % image_id)
-        image, url = data.open_data(context, image_id)
-        if url is None:
-            return image, iter(()), 0
-        chunks, total = store.get_from_backend(url)
-        return image, chunks, image['size'] or total
+        with v1_errors(image_id):
+            return classic.download(request.context, image_id)
 
-    def create(self, request, meta, properties, body_file, copy_from):
-        context = request.context
-        location = meta.pop('location', None) if 'location' in meta \
-            else False
-        sources = [source for source in (
-            _external_source(location) if location is not False else None,
-            _external_source(copy_from) if copy_from is not None else None,
-            body_file) if source]
-        if len(sources) > 1:
-            raise _bad_request("It's invalid to provide multiple image "
-                               "sources.")
-        scheme = meta.get('store')
-        if scheme and scheme not in store.get_known_schemes():
-            raise _bad_request('Required store %s is invalid' % scheme)
-        if sources:
-            _check_formats(None, meta)
-        base = mapping.base_attributes(meta, context.is_admin)
-        if meta.get('id'):
-            base['id'] = meta['id']
-        owner = base.get('owner', context.project_id)
-        target = policy_targets.new_image_target(
-            context, owner, base.get('visibility', 'shared'))
-        if body_file is not None or copy_from:
-            policy.enforce(context, 'upload_image', target)
-        if location:
-            policy.enforce(context, 'set_image_location', target)
-        size = meta.get('size')
-        if location or copy_from:
-            size = self._external_size(location or copy_from, size,
-                                       check=bool(location))
-
+    def create(self, request, **request_args):
         try:
-            image = service.create(context, base, properties, [])
+            return classic.create(request.context, **request_args)
+        except exception.DeclaredSizeTooLarge:
+            raise _size_refused()
         except exception.Duplicate:
             raise webob.exc.HTTPConflict(
                 explanation='An image with identifier %s already exists'
-                            % base['id'])
-        self._store(context, image['id'], meta, body_file, copy_from,
-                    location, size)
-        return lookup(context, image['id'])
+                            % request_args['base'].get('id'))
 
-    @staticmethod
-    def _external_size(url, declared, check):
-        """The size of the data at `url`: the declared one, else what its
-        store says. With `check`, they must agree when both are known."""
-        if declared and not check:
-            return declared
-        stored = store.get_size_from_backend(url)
-        if declared and stored and declared != stored:
-            raise webob.exc.HTTPConflict(
-                explanation='Provided image size must match the stored '
-                            'image size. (provided size: %d, stored size: '
-                            '%d)' % (declared, stored))
-        return declared or stored
-
-    @staticmethod
-    def _store(context, image_id, meta, body_file, copy_from, location,
-               size):
-        """Give a queued image its data, from whichever source there is."""
-        checksum = meta.get('checksum')
-        if body_file is not None:
-            data.upload(context, image_id, body_file, size=size or None,
-                        checksum=checksum, on_failure='killed')
-        elif copy_from:
-            data.copy_from(context, image_id, copy_from, size=size or None,
-                           checksum=checksum, on_failure='killed')
-        elif location:
-            data.activate_without_upload(context, image_id, size or 0,
-                                         checksum, location=location)
-        elif size == 0 and 'size' in meta:
-            # An empty image: active at once, as upstream had it.
-            data.activate_without_upload(context, image_id, 0, checksum)
-
-    def update(self, request, image_id, meta, properties, body_file,
-               copy_from, purge_props):
-        context = request.context
-        image = lookup(context, image_id)
-        if image['deleted']:
-            raise webob.exc.HTTPForbidden(
-                explanation='Forbidden to update deleted image.')
-        policy_targets.enforce_on_image(context, 'modify_image', image)
-        status = image['status']
-        if not context.is_admin and status in ('active', 'deactivated'):
-            for field in ('size', 'checksum'):
-                if field in meta and meta[field] != image[field]:
-                    raise webob.exc.HTTPForbidden(
-                        explanation="Forbidden to modify '%s' of %s image."
-                                    % (field, status))
-        current = {'status': mapping.v1_status(status), 'id': image['id']}
-        for field in ('status', 'id'):
-            if field in meta and meta[field] != current[field]:
-                raise webob.exc.HTTPForbidden(
-                    explanation="Forbidden to modify '%s' of image." % field)
-        if body_file is not None and status != 'queued':
-            raise webob.exc.HTTPConflict(
-                explanation='Cannot upload to an unqueued image')
-        location = meta.pop('location', None) if 'location' in meta \
-            else False
-        external = None
-        if location is not False:
-            external = location = _external_source(location)
-        elif copy_from is not None:
-            external = _external_source(copy_from)
-        if external and status != 'queued':
-            raise _bad_request('Attempted to update Location field for an '
-                               'image not in queued status.')
-        if len([s for s in (location, copy_from, body_file) if s]) > 1:
-            raise _bad_request("It's invalid to provide multiple image "
-                               "sources.")
-        if body_file is not None or copy_from:
-            policy_targets.enforce_on_image(context, 'upload_image', image)
-        if location:
-            policy_targets.enforce_on_image(context, 'set_image_location',
-                                            image)
-            size = self._external_size(location, meta.get('size'),
-                                       check=True)
-        elif copy_from:
-            size = self._external_size(copy_from, meta.get('size'),
-                                       check=False)
-        else:
-            size = meta.get('size')
-        if external or body_file is not None:
-            _check_formats(image, meta)
-
-        base = mapping.base_attributes(meta, context.is_admin)
-        if context.is_admin and status in ('active', 'deactivated'):
-            # Only admins change these, and only once there is data.
-            base.update({field: meta[field] for field in ('size', 'checksum')
-                         if field in meta})
-        service.set_attributes(context, image_id, base, properties,
-                               purge_properties=purge_props
-                               and body_file is None)
-        if status == 'queued' and (external or body_file is not None):
-            self._store(context, image_id, meta, body_file, copy_from,
-                        location, size)
-        return lookup(context, image_id)
+    def update(self, request, image_id, **request_args):
+        with v1_errors(image_id):
+            return classic.update(request.context, image_id,
+                                  **request_args)
 
     def delete(self, request, image_id):
-        context = request.context
-        image = lookup(context, image_id)
-        policy_targets.enforce_on_image(context, 'delete_image', image)
-        if image['protected']:
-            raise webob.exc.HTTPForbidden(explanation='Image is protected')
-        if image['status'] == 'pending_delete':
-            raise webob.exc.HTTPForbidden(
-                explanation='Forbidden to delete a pending_delete image.')
-        if image['deleted']:
-            raise webob.exc.HTTPNotFound(
-                explanation='Image %s not found.' % image_id)
-        try:
-            service.delete(context, image_id)
-        except exception.NotFound:
-            raise webob.exc.HTTPNotFound(
-                explanation='Image %s not found.' % image_id)
+        with v1_errors(image_id, deleted='Image %s not found.'):
+            classic.delete(request.context, image_id)
 
 
 # --- responses ---------------------------------------------------------------

@@ -33,6 +33,7 @@ from oslo_utils import timeutils
 
 from glance.api.v2 import schemas  # noqa: F401 (registers [image_format])
 from glance.common import exception
+from glance.images import rules
 
 CONF = cfg.CONF
 
@@ -79,6 +80,12 @@ def is_public(image_visibility):
 
 def v1_status(status):
     return V1_STATUS.get(status, status)
+
+
+def stored_statuses(v1_name):
+    """The stored statuses a v1 client sees as `v1_name`."""
+    return [status for status in rules.STATUSES
+            if v1_status(status) == v1_name]
 
 
 def v2_statuses(status):

@@ -12,7 +12,6 @@ import webob.exc
 
 from glance.api.v1 import images
 from glance.api.v1 import mapping
-from glance.common import exception
 from glance.common import wsgi
 from glance.images import members
 
@@ -22,12 +21,6 @@ DELETED = 'Image with identifier %s has been deleted.'
 def _invalid_membership(error):
     return webob.exc.HTTPBadRequest(
         explanation='Invalid membership association: %s' % error)
-
-
-def _require_project(context):
-    """Sharing needs to know who shares (as upstream: 401 otherwise)."""
-    if context.project_id is None and not context.is_admin:
-        raise exception.NotAuthenticated('No authenticated user')
 
 
 def _no_content(request):
@@ -70,33 +63,30 @@ class RequestDeserializer(wsgi.Deserializer):
 class MembersController:
 
     def index(self, request, image_id):
-        images.lookup(request.context, image_id, DELETED)
-        return {'members': [mapping.member_view(member) for member in
-                            members.memberships(request.context, image_id)]}
+        with images.v1_errors(image_id, DELETED):
+            found = members.memberships(request.context, image_id)
+        return {'members': [mapping.member_view(member) for member in found]}
 
     def show(self, request, image_id, member_id):
-        images.lookup(request.context, image_id, DELETED)
-        member = members.membership(request.context, image_id, member_id)
+        with images.v1_errors(image_id, DELETED):
+            member = members.membership(request.context, image_id, member_id)
         return {'member': mapping.member_view(member)}
 
     def update(self, request, image_id, member_id, can_share):
-        _require_project(request.context)
-        images.lookup(request.context, image_id, DELETED)
-        members.share(request.context, image_id, member_id, can_share,
-                      status=mapping.MEMBER_STATUS)
+        with images.v1_errors(image_id, DELETED):
+            members.share(request.context, image_id, member_id, can_share,
+                          status=mapping.MEMBER_STATUS)
         return _no_content(request)
 
     def update_all(self, request, image_id, wanted):
-        _require_project(request.context)
-        images.lookup(request.context, image_id, DELETED)
-        members.replace_members(request.context, image_id, wanted,
-                                status=mapping.MEMBER_STATUS)
+        with images.v1_errors(image_id, DELETED):
+            members.replace_members(request.context, image_id, wanted,
+                                    status=mapping.MEMBER_STATUS)
         return _no_content(request)
 
     def delete(self, request, image_id, member_id):
-        _require_project(request.context)
-        images.lookup(request.context, image_id, DELETED)
-        members.unshare(request.context, image_id, member_id)
+        with images.v1_errors(image_id, DELETED):
+            members.unshare(request.context, image_id, member_id)
         return _no_content(request)
 
     def shared_images(self, request, member_id):

@@ -81,20 +81,18 @@ class ImageDataController:
         data.upload(request.context, image_id, body_file, size)
 
     def download(self, request, image_id):
-        image, url = data.open_data(request.context, image_id)
         response = webob.Response(request=request)
-        if url is None:
+        try:
+            image, chunks, byte_range, _total = data.download(
+                request.context, image_id,
+                lambda size: requested_range(request, size))
+        except exception.ImageDataNotFound:
+            chunks = None
+        if chunks is None:
             response.status_int = 204
             return response
         size = image['size'] or 0
-        byte_range = requested_range(request, size)
         offset, length = byte_range or (0, size)
-        try:
-            chunks = data.read(url, offset=offset,
-                               length=length if byte_range else None)
-        except exception.ImageDataNotFound:
-            response.status_int = 204
-            return response
         response.content_type = 'application/octet-stream'
         response.charset = None
         response.app_iter = chunks
