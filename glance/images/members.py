@@ -92,7 +92,7 @@ def add_member(context, image_id, member_id):
         count = db_api.member_count(session, image_id)
         try:
             quotas.check_quota('members for this image', count + 1,
-                              CONF.image_member_quota)
+                               CONF.image_member_quota)
         except exception.LimitExceeded as error:
             raise exception.LimitExceeded(
                 'Image member limit exceeded for image %s: %s:'
@@ -177,8 +177,8 @@ def share(context, image_id, member_id, can_share=None, status='accepted'):
         _enforce(context, image, 'add_member')
         # Counted with the new one even when it exists, as upstream did.
         quotas.check_quota('members for this image',
-                          db_api.member_count(session, image_id) + 1,
-                          CONF.image_member_quota)
+                           db_api.member_count(session, image_id) + 1,
+                           CONF.image_member_quota)
         existing = db_api.member_list(session, image_id, member_id)
         if not existing:
             db_api.member_create(session, image_id, member_id, status=status,
@@ -198,7 +198,7 @@ def replace_members(context, image_id, wanted, status='accepted'):
         image = _find_live(session, context, image_id)
         _enforce(context, image, 'add_member')
         quotas.check_quota('members for this image', len(wanted),
-                          CONF.image_member_quota)
+                           CONF.image_member_quota)
         current = {m['member']: m
                    for m in db_api.member_list(session, image_id)}
         removed = set(current) - set(wanted)

@@ -110,7 +110,7 @@ def create(context, base, extra_properties, tags):
         _check_not_negative(name, base.get(name))
     unique_tags = list(dict.fromkeys(tags))
     quotas.check_quota('properties', len(extra_properties),
-                      CONF.image_property_quota)
+                       CONF.image_property_quota)
     quotas.check_quota('tags', len(unique_tags), CONF.image_tag_quota)
 
     values = {
@@ -199,7 +199,7 @@ def update(context, image_id, changes, with_locations=False):
                 removed_props.discard(name)
         if len(props) > len(image['properties']):
             quotas.check_quota('properties', len(props),
-                              CONF.image_property_quota)
+                               CONF.image_property_quota)
         if tags is not None:
             quotas.check_quota('tags', len(tags), CONF.image_tag_quota)
         if not changes:
@@ -252,8 +252,8 @@ def set_attributes(context, image_id, base, properties,
 
 def _authorize_change(context, image, name, value=None):
     if name == 'visibility':
-        policy_targets.enforce_visibility(context, value,
-                                 policy_targets.policy_target(context, image))
+        policy_targets.enforce_visibility(
+            context, value, policy_targets.policy_target(context, image))
     policy_targets.enforce_on_image(context, 'modify_image', image)
 
 
@@ -333,7 +333,7 @@ def add_tag(context, image_id, tag):
         policy_targets.enforce_on_image(context, 'modify_image', image)
         if tag not in image['tags']:
             quotas.check_quota('tags', len(image['tags']) + 1,
-                              CONF.image_tag_quota)
+                               CONF.image_tag_quota)
             db_api.tag_add(session, image_id, tag)
             db_api.image_update(session, image_id)
 
