@@ -9,9 +9,9 @@ from oslo_config import cfg
 
 from glance.common import exception
 from glance.common.config import CONF
-from glance.store import filesystem
-from glance.store import http
 from glance.store import location
+from glance.store.drivers import filesystem
+from glance.store.drivers import http
 
 store_opts = [
     cfg.ListOpt('stores',

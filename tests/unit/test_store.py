@@ -21,9 +21,9 @@ import requests
 from glance import store
 from glance.common import exception
 from glance.common.config import CONF
-from glance.store import filesystem
-from glance.store import http as http_store
 from glance.store import location
+from glance.store.drivers import filesystem
+from glance.store.drivers import http as http_store
 
 IMAGE_ID = 'a5e2f0f4-1a7e-4d0e-9d55-0c0a1b6f1c11'
 DATA = bytes(range(256)) * 40  # 10240 bytes, no two neighbours equal

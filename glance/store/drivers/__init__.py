@@ -1,0 +1,1 @@
+"""The store drivers, one module each."""
