@@ -1,17 +1,22 @@
-"""The store layer: a registry of drivers that keep image bytes.
+"""The store layer: drivers that keep image bytes, found through a registry.
 
-It knows bytes and locations, nothing about image metadata. Call
-`create_stores()` at startup and again after a configuration reload; then
-`add_to_backend()` writes to the default store, and the other functions
-find the store that handles a location URI by its scheme.
+It knows bytes and locations, nothing about image metadata.
+
+The one piece of state is the current `Registry` (glance.store.registry):
+`create_stores()` builds a new one from the configuration, at startup and
+after a configuration reload, and publishes it with a single assignment;
+if building fails, the previous registry keeps serving. The functions
+below are the API the rest of glance calls; each is one call on the
+registry current at that moment. `add_to_backend()` writes to the default
+backend; the others find the backend that handles a location URI by its
+scheme.
 """
 from oslo_config import cfg
 
 from glance.common import exception
 from glance.common.config import CONF
-from glance.store import filesystem
-from glance.store import http
-from glance.store import location
+from glance.store import drivers
+from glance.store import registry
 
 store_opts = [
     cfg.ListOpt('stores',
@@ -26,24 +31,12 @@ store_opts = [
                     'one of the enabled stores.'),
 ]
 
-# Names accepted in `stores` and `default_store`, and their drivers.
-STORE_CLASSES = {
-    'file': filesystem.Store,
-    'filesystem': filesystem.Store,
-    'http': http.Store,
-    'https': http.Store,
-}
-
-# Location URI schemes that users may not point images at: file:// would
-# give them the API server's own files.
-RESTRICTED_SCHEMES = frozenset(['file'])
-
-# The store add_to_backend() writes to; set by create_stores().
-_default_store = None
+# Empty until create_stores() runs: every lookup fails cleanly.
+_registry = registry.Registry()
 
 
 def _all_opts():
-    return store_opts + filesystem.filesystem_opts + http.http_opts
+    return store_opts + drivers.list_opts()
 
 
 def register_opts(conf):
@@ -57,76 +50,55 @@ def list_opts():
     return [('glance_store', _all_opts())]
 
 
-def _store_class(name):
-    try:
-        return STORE_CLASSES[name.strip().lower()]
-    except KeyError:
-        raise exception.BadStoreConfiguration(
-            store_name=name,
-            reason='there is no such store; known stores are '
-                   + ', '.join(sorted(STORE_CLASSES)))
+def _single_store_backends(store_conf):
+    """The backends `stores` and `default_store` configure.
 
-
-def create_stores(conf=CONF):
-    """Configure the enabled stores and register the schemes they handle.
-
-    Running it again (after a configuration reload) replaces the stores.
-    Returns the number of schemes registered. Raises BadStoreConfiguration
-    when a store is unknown or unusable, or when the default store is not
-    enabled; the previous stores then stay in place.
+    Returns ({backend id: driver class}, default backend id). Each driver
+    type is one backend, whose id is its type name ('file', 'http').
     """
-    global _default_store
-    register_opts(conf)
-    store_conf = conf.glance_store
-
-    enabled = []
+    enabled = {}
     for name in store_conf.stores:
-        store_class = _store_class(name) if name.strip() else None
-        if store_class and store_class not in enabled:
-            enabled.append(store_class)
-    default_class = _store_class(store_conf.default_store)
-    if default_class not in enabled:
+        if name.strip():
+            driver_class = drivers.driver_class(name)
+            enabled.setdefault(driver_class.NAME, driver_class)
+    default = drivers.driver_class(store_conf.default_store).NAME
+    if default not in enabled:
         raise exception.BadStoreConfiguration(
             store_name=store_conf.default_store,
             reason='default_store is not one of the enabled stores: '
                    + ', '.join(store_conf.stores))
+    return enabled, default
 
-    schemes = {}
-    default_store = None
-    for store_class in enabled:
-        store = store_class(conf)
-        store.configure()
-        for scheme in store_class.SCHEMES:
-            schemes[scheme] = {'store': store,
-                               'location_class': store_class.LOCATION_CLASS}
-        if store_class is default_class:
-            default_store = store
 
-    # Updated in place, without an empty moment, as requests may be using
-    # the map while it is rebuilt.
-    scheme_map = location.SCHEME_TO_CLS_MAP
-    scheme_map.update(schemes)
-    for stale in set(scheme_map) - set(schemes):
-        del scheme_map[stale]
-    _default_store = default_store
-    return len(schemes)
+def create_stores(conf=CONF):
+    """Configure the enabled stores and make them the current registry.
+
+    Running it again (after a configuration reload) replaces the whole
+    registry at once. Returns the number of schemes registered. Raises
+    BadStoreConfiguration when a store is unknown or unusable, or when
+    the default store is not enabled; the previous registry then stays.
+    """
+    global _registry
+    register_opts(conf)
+    driver_classes, default = _single_store_backends(conf.glance_store)
+    backends = {}
+    for backend_id, driver_class in driver_classes.items():
+        driver = driver_class(conf, backend_id)
+        driver.configure()
+        backends[backend_id] = driver
+    new_registry = registry.Registry(backends, default)
+    _registry = new_registry
+    return len(new_registry.known_schemes())
+
+
+def current_registry():
+    """The registry in use now. An operation that makes several calls
+    keeps the one it got, so a reload cannot change stores under it."""
+    return _registry
 
 
 def get_known_schemes():
-    return tuple(location.SCHEME_TO_CLS_MAP)
-
-
-def get_store_from_scheme(scheme):
-    """The store instance for `scheme`; UnknownScheme if none handles it."""
-    try:
-        return location.SCHEME_TO_CLS_MAP[scheme]['store']
-    except KeyError:
-        raise exception.UnknownScheme(scheme=scheme)
-
-
-def get_store_from_uri(uri):
-    """The store instance that handles `uri`; UnknownScheme if none."""
-    return location.get_entry_for_uri(uri)['store']
+    return _registry.known_schemes()
 
 
 def validate_location(uri):
@@ -134,70 +106,30 @@ def validate_location(uri):
 
     Returns the parsed location. Raises UnknownScheme or Invalid.
     """
-    return location.get_location_from_uri(uri)
+    return _registry.validate_location(uri)
 
 
 def validate_external_location(uri):
     """Whether users may set `uri` as an image location themselves."""
-    if location.scheme_of(uri) in RESTRICTED_SCHEMES:
-        return False
-    try:
-        validate_location(uri)
-    except (exception.UnknownScheme, exception.Invalid):
-        return False
-    return True
-
-
-def _store_and_location(uri):
-    # One lookup, so the store and its location class always match even
-    # while create_stores() rebuilds the map.
-    entry = location.get_entry_for_uri(uri)
-    return entry['store'], entry['location_class'](uri)
+    return _registry.is_external_location_allowed(uri)
 
 
 def get_from_backend(uri, offset=0, length=None, chunk_size=None):
-    """Stream the image data at `uri`.
-
-    Returns (iterator, total_size): the iterator yields bytes from `offset`
-    for `length` bytes (or to the end) and closes its file or connection
-    when exhausted or when its close() is called. total_size is the size of
-    the whole object (not of the slice), or None if the store cannot say.
-    Raises ImageDataNotFound, UnknownScheme, Invalid, StoreUnavailable.
-    """
-    if offset < 0 or (length is not None and length < 0):
-        raise exception.Invalid('Offset and length cannot be negative.')
-    store, store_location = _store_and_location(uri)
-    return store.get(store_location, offset=offset, length=length,
-                     chunk_size=chunk_size)
+    """(iterator, total_size) of the data at `uri`: see Registry.get."""
+    return _registry.get(uri, offset, length, chunk_size)
 
 
 def get_size_from_backend(uri):
     """The size in bytes of the image data at `uri` (0 if unknown)."""
-    store, store_location = _store_and_location(uri)
-    return store.get_size(store_location)
+    return _registry.get_size(uri)
 
 
 def delete_from_backend(uri):
-    """Delete the image data at `uri`.
-
-    Raises ImageDataNotFound, StoreDeleteNotSupported, UnknownScheme.
-    """
-    store, store_location = _store_and_location(uri)
-    store.delete(store_location)
+    """Delete the image data at `uri`: see Registry.delete."""
+    _registry.delete(uri)
 
 
 def add_to_backend(image_id, data, size=None):
-    """Write the byte chunks of `data` as `image_id` to the default store.
-
-    Returns (location_uri, bytes_written, metadata). An exception raised
-    while iterating `data` propagates unchanged after the partial data is
-    removed. Checking the size and checksum is the caller's business;
-    `size` is only a hint (the filesystem store refuses early what cannot
-    fit). Raises Duplicate, StorageFull, StorageWriteDenied,
-    StoreAddDisabled.
-    """
-    store = _default_store
-    if store is None:
-        raise exception.StoreUnavailable(
-            'No store is configured: create_stores() has not run.')
-    return store.add(image_id, data, size=size)
+    """Write `data` as `image_id` to the default backend: see
+    Registry.add. Returns (location_uri, bytes_written, metadata)."""
+    return _registry.add(image_id, data, size)

@@ -15,19 +15,24 @@ class Store:
     inherited `add()` and `delete()` refuse politely.
     """
 
-    # The name used in the `stores` and `default_store` options.
+    # The driver's type name, as the `stores` and `default_store` options
+    # (and upstream's `enabled_backends` values) write it.
     NAME = None
     # URI schemes whose locations this driver handles.
     SCHEMES = ()
     # Parses this driver's location URIs.
     LOCATION_CLASS = location.StoreLocation
 
-    def __init__(self, conf):
+    def __init__(self, conf, backend_id=None, group='glance_store'):
+        """A driver for the backend `backend_id` (its type name when
+        omitted), reading its options from the section `group`."""
         self.conf = conf
+        self.backend_id = backend_id or self.NAME
+        self.group = group
 
     @property
     def store_conf(self):
-        return self.conf.glance_store
+        return self.conf[self.group]
 
     def configure(self):
         """Check the configuration and prepare the backend.
@@ -37,7 +42,7 @@ class Store:
 
     def bad_configuration(self, reason):
         """The exception to raise when this store's settings are unusable."""
-        return exception.BadStoreConfiguration(store_name=self.NAME,
+        return exception.BadStoreConfiguration(store_name=self.backend_id,
                                                reason=reason)
 
     def get(self, location, offset=0, length=None, chunk_size=None):

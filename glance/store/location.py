@@ -1,14 +1,8 @@
 """Location URIs: which store holds some bytes, and where inside it.
 
-`SCHEME_TO_CLS_MAP` is filled by `glance.store.create_stores()`; it maps a
-URI scheme to the configured store instance that handles it and the class
-that parses that scheme's URIs.
+Which driver handles a scheme is the registry's business
+(`glance.store.registry`); this module only parses.
 """
-from glance.common import exception
-
-# scheme -> {'store': the driver instance,
-#            'location_class': the StoreLocation subclass for the scheme}
-SCHEME_TO_CLS_MAP = {}
 
 
 class StoreLocation:
@@ -35,21 +29,3 @@ def scheme_of(uri):
     """The lower-cased scheme of `uri`, or '' when it has none."""
     scheme, separator, _rest = uri.partition('://')
     return scheme.lower() if separator else ''
-
-
-def get_entry_for_uri(uri):
-    """The SCHEME_TO_CLS_MAP entry for the scheme of `uri`."""
-    scheme = scheme_of(uri)
-    try:
-        return SCHEME_TO_CLS_MAP[scheme]
-    except KeyError:
-        raise exception.UnknownScheme(scheme=scheme)
-
-
-def get_location_from_uri(uri):
-    """Parse `uri` with the location class of the store for its scheme.
-
-    Raises UnknownScheme when no configured store handles the scheme and
-    Invalid when the URI is malformed for that store.
-    """
-    return get_entry_for_uri(uri)['location_class'](uri)

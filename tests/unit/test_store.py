@@ -21,9 +21,9 @@ import requests
 from glance import store
 from glance.common import exception
 from glance.common.config import CONF
-from glance.store import filesystem
-from glance.store import http as http_store
-from glance.store import location
+from glance.store import registry
+from glance.store.drivers import filesystem
+from glance.store.drivers import http as http_store
 
 IMAGE_ID = 'a5e2f0f4-1a7e-4d0e-9d55-0c0a1b6f1c11'
 DATA = bytes(range(256)) * 40  # 10240 bytes, no two neighbours equal
@@ -44,16 +44,9 @@ def set_option():
 
 
 @pytest.fixture(autouse=True)
-def isolated_registry():
+def isolated_registry(monkeypatch):
     """Give each test an empty registry and restore the previous one."""
-    saved_map = dict(location.SCHEME_TO_CLS_MAP)
-    saved_default = store._default_store
-    location.SCHEME_TO_CLS_MAP.clear()
-    store._default_store = None
-    yield
-    location.SCHEME_TO_CLS_MAP.clear()
-    location.SCHEME_TO_CLS_MAP.update(saved_map)
-    store._default_store = saved_default
+    monkeypatch.setattr(store, '_registry', registry.Registry())
 
 
 @pytest.fixture
@@ -107,33 +100,33 @@ def test_create_stores_registers_file_http_and_https(datadir):
 
     assert store.create_stores() == 3
 
-    scheme_map = location.SCHEME_TO_CLS_MAP
-    assert set(scheme_map) == {'file', 'http', 'https'}
-    assert isinstance(scheme_map['file']['store'], filesystem.Store)
-    assert scheme_map['file']['location_class'] is filesystem.FileLocation
-    assert isinstance(scheme_map['http']['store'], http_store.Store)
-    assert scheme_map['https']['store'] is scheme_map['http']['store']
-    assert scheme_map['https']['location_class'] is http_store.HttpLocation
+    current = store.current_registry()
+    file_store, file_location = current.locate('file:///images/x')
+    assert isinstance(file_store, filesystem.Store)
+    assert type(file_location) is filesystem.FileLocation
+    http_driver, _location = current.locate('http://example.com/x')
+    assert isinstance(http_driver, http_store.Store)
+    https_driver, https_location = current.locate('https://example.com/x')
+    assert https_driver is http_driver
+    assert type(https_location) is http_store.HttpLocation
     assert datadir.is_dir()
     assert store.get_known_schemes() == ('file', 'http', 'https')
 
 
-def test_create_stores_again_rebuilds_the_map(stores, set_option):
-    scheme_map = location.SCHEME_TO_CLS_MAP
-    old_file_store = scheme_map['file']['store']
+def test_create_stores_again_rebuilds_the_registry(stores, set_option):
+    old_file_store = store.current_registry().driver('file')
     set_option('stores', ['filesystem'])
 
     assert store.create_stores() == 1
 
-    assert scheme_map is location.SCHEME_TO_CLS_MAP
-    assert set(scheme_map) == {'file'}
-    assert scheme_map['file']['store'] is not old_file_store
+    assert store.get_known_schemes() == ('file',)
+    assert store.current_registry().driver('file') is not old_file_store
     with pytest.raises(exception.UnknownScheme):
         store.get_from_backend('http://127.0.0.1/image')
 
 
 def test_default_store_must_be_enabled(stores, set_option):
-    before = dict(location.SCHEME_TO_CLS_MAP)
+    before = store.current_registry()
     set_option('stores', ['http'])
 
     with pytest.raises(exception.BadStoreConfiguration) as raised:
@@ -141,7 +134,7 @@ def test_default_store_must_be_enabled(stores, set_option):
 
     assert 'default_store' in str(raised.value)
     # A failed reload keeps the working stores.
-    assert location.SCHEME_TO_CLS_MAP == before
+    assert store.current_registry() is before
 
 
 def test_unknown_store_name_is_a_configuration_error(datadir, set_option):
@@ -205,7 +198,8 @@ def test_add_get_size_delete_round_trip(stores):
     assert (stores / IMAGE_ID).read_bytes() == DATA
     assert read_all(uri) == (DATA, len(DATA))
     assert store.get_size_from_backend(uri) == len(DATA)
-    assert isinstance(store.get_store_from_uri(uri), filesystem.Store)
+    assert isinstance(store.current_registry().locate(uri)[0],
+                      filesystem.Store)
 
     store.delete_from_backend(uri)
 
@@ -504,7 +498,7 @@ def test_unknown_scheme(stores, uri):
     with pytest.raises(exception.UnknownScheme):
         store.delete_from_backend(uri)
     with pytest.raises(exception.UnknownScheme):
-        store.get_store_from_uri(uri)
+        store.validate_location(uri)
 
 
 @pytest.mark.parametrize('uri', [

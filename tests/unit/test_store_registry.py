@@ -1,0 +1,255 @@
+"""Unit tests for the store registry (glance.store.registry) and its
+publication by glance.store.create_stores().
+
+Drivers are real: filesystem stores write to temporary directories.
+"""
+import os
+
+from oslo_config import cfg
+import pytest
+
+from glance import store
+from glance.common import exception
+from glance.common.config import CONF
+from glance.store import registry
+from glance.store.drivers import filesystem
+from glance.store.drivers import http as http_store
+
+IMAGE_ID = '0f4b3c2e-7d44-4a57-9a3e-2b1c9d8e7f60'
+
+
+@pytest.fixture(autouse=True)
+def isolated_registry(monkeypatch):
+    monkeypatch.setattr(store, '_registry', registry.Registry())
+
+
+@pytest.fixture
+def set_option():
+    names = []
+
+    def set_store_option(name, value):
+        CONF.set_override(name, value, group='glance_store')
+        names.append(name)
+
+    yield set_store_option
+    for name in names:
+        CONF.clear_override(name, group='glance_store')
+
+
+def test_before_create_stores_nothing_is_served():
+    empty = store.current_registry()
+    assert empty.known_schemes() == ()
+    assert empty.backends == {}
+    assert empty.default_backend is None
+    with pytest.raises(exception.UnknownScheme):
+        store.get_from_backend('file:///images/x')
+    with pytest.raises(exception.StoreUnavailable):
+        store.add_to_backend(IMAGE_ID, [b'data'])
+
+
+def test_create_stores_publishes_a_new_registry_and_leaves_the_old_whole(
+        tmp_path, set_option):
+    set_option('filesystem_store_datadir', str(tmp_path / 'first'))
+    store.create_stores()
+    first = store.current_registry()
+    first_uri, _size, _metadata = store.add_to_backend(IMAGE_ID, [b'one'])
+
+    set_option('stores', ['file'])
+    set_option('filesystem_store_datadir', str(tmp_path / 'second'))
+    store.create_stores()
+    second = store.current_registry()
+
+    assert second is not first
+    assert list(second.backends) == ['file']
+    assert second.known_schemes() == ('file',)
+    with pytest.raises(exception.UnknownScheme):
+        store.get_size_from_backend('http://example.com/image')
+    second_uri, _size, _metadata = store.add_to_backend(IMAGE_ID, [b'two'])
+    assert second_uri == f'file://{tmp_path}/second/{IMAGE_ID}'
+    # A request that took the first registry before the reload still sees
+    # the configuration it started with.
+    assert list(first.backends) == ['file', 'http']
+    assert first.known_schemes() == ('file', 'http', 'https')
+    assert first.driver('file').datadir == str(tmp_path / 'first')
+    assert first_uri == f'file://{tmp_path}/first/{IMAGE_ID}'
+    iterator, _total = first.get(first_uri)
+    assert b''.join(iterator) == b'one'
+
+
+@pytest.mark.parametrize('bad_option, value, message', [
+    ('stores', ['file', 'swift'], 'swift'),
+    ('default_store', 'http', 'default_store'),
+    ('https_ca_certificates_file', '/nonexistent/ca.pem', 'ca.pem'),
+])
+def test_a_failing_create_stores_leaves_the_old_registry_serving(
+        tmp_path, set_option, bad_option, value, message):
+    set_option('filesystem_store_datadir', str(tmp_path / 'images'))
+    store.create_stores()
+    before = store.current_registry()
+    uri, _size, _metadata = store.add_to_backend(IMAGE_ID, [b'data'])
+
+    set_option(bad_option, value)
+    if bad_option == 'default_store':
+        set_option('stores', ['file'])
+    with pytest.raises(exception.BadStoreConfiguration, match=message):
+        store.create_stores()
+
+    assert store.current_registry() is before
+    assert store.get_known_schemes() == ('file', 'http', 'https')
+    assert store.get_size_from_backend(uri) == 4
+    store.delete_from_backend(uri)
+    assert os.listdir(tmp_path / 'images') == []
+
+
+def test_a_driver_that_fails_to_configure_publishes_nothing(tmp_path,
+                                                            set_option):
+    # The file store configures first and succeeds (creating its
+    # directory); the http store then fails, and none of it is published.
+    set_option('filesystem_store_datadir', str(tmp_path / 'images'))
+    store.create_stores()
+    before = store.current_registry()
+    set_option('filesystem_store_datadir', str(tmp_path / 'other'))
+    set_option('https_ca_certificates_file', str(tmp_path / 'missing.pem'))
+
+    with pytest.raises(exception.BadStoreConfiguration):
+        store.create_stores()
+
+    assert store.current_registry() is before
+    uri, _size, _metadata = store.add_to_backend(IMAGE_ID, [b'data'])
+    assert uri == f'file://{tmp_path}/images/{IMAGE_ID}'
+
+
+def test_backend_ids_are_the_store_type_names(tmp_path, set_option):
+    set_option('filesystem_store_datadir', str(tmp_path / 'images'))
+    set_option('stores', ['filesystem', 'https', 'file'])
+    set_option('default_store', 'filesystem')
+    store.create_stores()
+    current = store.current_registry()
+
+    assert list(current.backends) == ['file', 'http']
+    assert current.default_backend == 'file'
+    assert isinstance(current.driver('file'), filesystem.Store)
+    assert current.driver('file').backend_id == 'file'
+    assert isinstance(current.driver('http'), http_store.Store)
+    with pytest.raises(exception.UnknownScheme,
+                       match='Store for identifier swift not found'):
+        current.driver('swift')
+    with pytest.raises(exception.UnknownScheme, match='swift'):
+        current.add(IMAGE_ID, [b'data'], backend='swift')
+    with pytest.raises(exception.StoreAddDisabled):
+        current.add(IMAGE_ID, [b'data'], backend='http')
+    assert os.listdir(tmp_path / 'images') == []
+
+
+def test_schemes_lead_to_their_driver_and_location_class(tmp_path,
+                                                         set_option):
+    set_option('filesystem_store_datadir', str(tmp_path / 'images'))
+    store.create_stores()
+    current = store.current_registry()
+
+    driver, file_location = current.locate(f'FILE://{tmp_path}/x')
+    assert driver is current.driver('file')
+    assert type(file_location) is filesystem.FileLocation
+    assert file_location.path == f'{tmp_path}/x'
+    for uri in ('http://example.com/x', 'https://example.com/x'):
+        driver, web_location = current.locate(uri)
+        assert driver is current.driver('http')
+        assert type(web_location) is http_store.HttpLocation
+        assert web_location.url == uri
+    assert store.validate_location('https://example.com/x').url == \
+        'https://example.com/x'
+    # Asked of a given backend, a scheme it does not handle is unknown.
+    with pytest.raises(exception.UnknownScheme, match="'file'"):
+        current.locate('http://example.com/x', backend='file')
+    assert current.locate(f'file://{tmp_path}/x', backend='file')[0] is \
+        current.driver('file')
+
+
+@pytest.mark.parametrize('uri, scheme', [
+    ('swift://container/image', 'swift'),
+    ('rbd://fsid/pool/image/snap', 'rbd'),
+    ('image-id', ''),
+    ('', ''),
+])
+def test_unknown_schemes_are_refused_everywhere(tmp_path, set_option, uri,
+                                                scheme):
+    set_option('filesystem_store_datadir', str(tmp_path / 'images'))
+    store.create_stores()
+    expected = f"Unknown scheme '{scheme}' found in URI"
+
+    for call in (store.get_from_backend, store.get_size_from_backend,
+                 store.delete_from_backend, store.validate_location):
+        with pytest.raises(exception.UnknownScheme) as raised:
+            call(uri)
+        assert str(raised.value) == expected
+    assert not store.validate_external_location(uri)
+    assert scheme not in store.get_known_schemes()
+
+
+def test_external_locations_exclude_the_servers_own_files(tmp_path,
+                                                          set_option):
+    set_option('filesystem_store_datadir', str(tmp_path / 'images'))
+    store.create_stores()
+    current = store.current_registry()
+
+    assert current.is_external_location_allowed('https://example.com/x')
+    assert current.is_external_location_allowed('http://example.com/x')
+    assert not current.is_external_location_allowed(f'file://{tmp_path}/x')
+    assert not current.is_external_location_allowed('http://')
+
+
+# Several backends of one type, as upstream's enabled_backends configures
+# them: each driver reads its own section.
+
+
+@pytest.fixture
+def two_file_backends(tmp_path):
+    conf = cfg.ConfigOpts()
+    for group in ('fast', 'slow'):
+        conf.register_opts(filesystem.filesystem_opts, group=group)
+        conf.set_override('filesystem_store_datadir', str(tmp_path / group),
+                          group=group)
+    conf([])
+    backends = {}
+    for backend_id in ('fast', 'slow'):
+        driver = filesystem.Store(conf, backend_id, group=backend_id)
+        driver.configure()
+        backends[backend_id] = driver
+    return registry.Registry(backends, default_backend='slow'), tmp_path
+
+
+def test_several_backends_of_one_type(two_file_backends):
+    current, tmp_path = two_file_backends
+
+    assert current.known_schemes() == ('file',)
+    assert current.driver('fast').datadir == str(tmp_path / 'fast')
+    assert current.driver('slow').datadir == str(tmp_path / 'slow')
+    default_uri, _size, _metadata = current.add(IMAGE_ID, [b'default'])
+    fast_uri, _size, _metadata = current.add(IMAGE_ID, [b'fast'],
+                                             backend='fast')
+
+    assert default_uri == f'file://{tmp_path}/slow/{IMAGE_ID}'
+    assert fast_uri == f'file://{tmp_path}/fast/{IMAGE_ID}'
+    # A URI alone goes to the default backend first.
+    assert current.locate(fast_uri)[0] is current.driver('slow')
+    iterator, _total = current.get(fast_uri, backend='fast')
+    assert b''.join(iterator) == b'fast'
+    assert current.get_size(default_uri, backend='slow') == len(b'default')
+    current.delete(fast_uri, backend='fast')
+    assert os.listdir(tmp_path / 'fast') == []
+    with pytest.raises(exception.UnknownScheme):
+        current.get(default_uri, backend='cheap')
+
+
+def test_a_backends_configuration_error_names_its_id(tmp_path):
+    conf = cfg.ConfigOpts()
+    conf.register_opts(filesystem.filesystem_opts, group='fast')
+    not_a_dir = tmp_path / 'file'
+    not_a_dir.write_bytes(b'')
+    conf.set_override('filesystem_store_datadir', str(not_a_dir),
+                      group='fast')
+    conf([])
+
+    with pytest.raises(exception.BadStoreConfiguration,
+                       match='^Store fast could not be configured'):
+        filesystem.Store(conf, 'fast', group='fast').configure()
