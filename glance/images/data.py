@@ -15,7 +15,8 @@ from glance import store
 from glance.common import exception
 from glance.common import offload
 import glance.db
-from glance.db import api as db_api
+from glance.db import images as image_db
+from glance.db import locations as location_db
 from glance.images import policy_targets
 from glance.images import quotas
 from glance.images import service
@@ -123,8 +124,8 @@ def _quota_left(session, image):
     quota = quotas.storage_quota_bytes()
     if not quota:
         return None
-    used = db_api.owner_storage_usage(session, image['owner'],
-                                      exclude_image_id=image['id'])
+    used = image_db.owner_storage_usage(session, image['owner'],
+                                        exclude_image_id=image['id'])
     return max(quota - used, 0)
 
 
@@ -173,8 +174,8 @@ def _store_data(context, image_id, open_chunks, size, checksum, on_failure):
             raise exception.ImageSizeLimitExceeded(
                 'The incoming image is too large: The provided image is too '
                 'large.')
-        db_api.image_update(session, image_id, {'status': 'saving'},
-                            expected_status='queued')
+        image_db.image_update(session, image_id, {'status': 'saving'},
+                              expected_status='queued')
 
     try:
         if size is not None and quota_left is not None \
@@ -211,9 +212,9 @@ def _store_data(context, image_id, open_chunks, size, checksum, on_failure):
     }
     try:
         with glance.db.writing() as session:
-            db_api.image_update(session, image_id, values,
-                                expected_status='saving')
-            db_api.location_add(session, image_id, location, metadata)
+            image_db.image_update(session, image_id, values,
+                                  expected_status='saving')
+            location_db.location_add(session, image_id, location, metadata)
     except (exception.NotFound, exception.Conflict):
         # Deleted (or otherwise moved on) while the data streamed in.
         service.delete_data(location)
@@ -231,8 +232,8 @@ def _give_up(image_id, status):
         values.update(size=None, virtual_size=None)
     try:
         with glance.db.writing() as session:
-            db_api.image_update(session, image_id, values,
-                                expected_status='saving')
+            image_db.image_update(session, image_id, values,
+                                  expected_status='saving')
     except (exception.NotFound, exception.Conflict):
         pass
     except Exception:
@@ -253,12 +254,12 @@ def activate_without_upload(context, image_id, size, checksum=None,
             raise exception.InvalidImageStatusTransition(
                 'Image status transition from %s to active is not allowed'
                 % image['status'])
-        db_api.image_update(
+        image_db.image_update(
             session, image_id,
             {'status': 'active', 'size': size, 'checksum': checksum},
             expected_status='queued')
         if location is not None:
-            db_api.location_add(session, image_id, location)
+            location_db.location_add(session, image_id, location)
 
 
 def _open_data(context, image_id):
@@ -266,7 +267,7 @@ def _open_data(context, image_id):
     download needs; location None when there is no data."""
     with glance.db.reading() as session:
         image = service.find(session, context, image_id)
-        locations = db_api.location_list(session, image_id)
+        locations = location_db.location_list(session, image_id)
     if image['status'] == 'deactivated' and not context.is_admin:
         raise exception.ImageDeactivated()
     policy_targets.enforce_on_image(context, 'download_image', image)

@@ -7,7 +7,7 @@ from oslo_config import cfg
 
 from glance.common import exception
 import glance.db
-from glance.db import api as db_api
+from glance.db import members as member_db
 from glance.images import policy_targets
 from glance.images import quotas
 from glance.images import rules
@@ -36,8 +36,8 @@ def _check_shared(image, refusal):
 def _visible_members(session, context, image):
     """The memberships the caller may see."""
     if context.is_admin or image['owner'] == context.project_id:
-        return db_api.member_list(session, image['id'])
-    return db_api.member_list(session, image['id'], context.project_id)
+        return member_db.member_list(session, image['id'])
+    return member_db.member_list(session, image['id'], context.project_id)
 
 
 def _enforce(context, image, action):
@@ -89,7 +89,7 @@ def add_member(context, image_id, member_id):
         _enforce(context, image, 'add_member')
         # The quota is checked first, as upstream does: a full image
         # answers 413 even for a project that is already a member.
-        count = db_api.member_count(session, image_id)
+        count = member_db.member_count(session, image_id)
         try:
             quotas.check_quota('members for this image', count + 1,
                                CONF.image_member_quota)
@@ -97,11 +97,11 @@ def add_member(context, image_id, member_id):
             raise exception.LimitExceeded(
                 'Image member limit exceeded for image %s: %s:'
                 % (image_id, error))
-        if db_api.member_list(session, image_id, member_id):
+        if member_db.member_list(session, image_id, member_id):
             raise exception.Duplicate(
                 'Member %s is duplicated for image %s' % (member_id,
                                                          image_id))
-        return db_api.member_create(session, image_id, member_id)
+        return member_db.member_create(session, image_id, member_id)
 
 
 def update_member(context, image_id, member_id, status):
@@ -114,8 +114,8 @@ def update_member(context, image_id, member_id, status):
         if status not in rules.MEMBER_STATUSES:
             raise exception.Invalid('Incorrect request: Status must be '
                                     '"pending", "accepted" or "rejected".')
-        return db_api.member_update(session, image_id, member_id,
-                                    status=status)
+        return member_db.member_update(session, image_id, member_id,
+                                       status=status)
 
 
 def delete_member(context, image_id, member_id):
@@ -125,7 +125,7 @@ def delete_member(context, image_id, member_id):
                              '%(id)s.')
         _lookup(session, context, image, member_id)
         _enforce(context, image, 'delete_member')
-        db_api.member_delete(session, image_id, member_id)
+        member_db.member_delete(session, image_id, member_id)
 
 
 # --- the classic API's sharing ----------------------------------------------
@@ -177,16 +177,16 @@ def share(context, image_id, member_id, can_share=None, status='accepted'):
         _enforce(context, image, 'add_member')
         # Counted with the new one even when it exists, as upstream did.
         quotas.check_quota('members for this image',
-                           db_api.member_count(session, image_id) + 1,
+                           member_db.member_count(session, image_id) + 1,
                            CONF.image_member_quota)
-        existing = db_api.member_list(session, image_id, member_id)
+        existing = member_db.member_list(session, image_id, member_id)
         if not existing:
-            db_api.member_create(session, image_id, member_id, status=status,
-                                 can_share=bool(can_share))
+            member_db.member_create(session, image_id, member_id,
+                                    status=status, can_share=bool(can_share))
         elif can_share is not None \
                 and bool(existing[0]['can_share']) != can_share:
-            db_api.member_update(session, image_id, member_id,
-                                 can_share=can_share)
+            member_db.member_update(session, image_id, member_id,
+                                    can_share=can_share)
 
 
 def replace_members(context, image_id, wanted, status='accepted'):
@@ -200,21 +200,21 @@ def replace_members(context, image_id, wanted, status='accepted'):
         quotas.check_quota('members for this image', len(wanted),
                            CONF.image_member_quota)
         current = {m['member']: m
-                   for m in db_api.member_list(session, image_id)}
+                   for m in member_db.member_list(session, image_id)}
         removed = set(current) - set(wanted)
         if removed:
             _enforce(context, image, 'delete_member')
         for member_id in removed:
-            db_api.member_delete(session, image_id, member_id)
+            member_db.member_delete(session, image_id, member_id)
         for member_id, can_share in wanted.items():
             if member_id not in current:
-                db_api.member_create(session, image_id, member_id,
-                                     status=status,
-                                     can_share=bool(can_share))
+                member_db.member_create(session, image_id, member_id,
+                                        status=status,
+                                        can_share=bool(can_share))
             elif can_share is not None \
                     and bool(current[member_id]['can_share']) != can_share:
-                db_api.member_update(session, image_id, member_id,
-                                     can_share=can_share)
+                member_db.member_update(session, image_id, member_id,
+                                        can_share=can_share)
 
 
 def unshare(context, image_id, member_id):
@@ -224,7 +224,7 @@ def unshare(context, image_id, member_id):
         image = _find_live(session, context, image_id)
         _enforce(context, image, 'delete_member')
         try:
-            db_api.member_delete(session, image_id, member_id)
+            member_db.member_delete(session, image_id, member_id)
         except exception.MemberNotFound:
             raise exception.MemberNotFound('Membership could not be found.')
 
@@ -234,8 +234,8 @@ def shared_with(context, member_id):
     admin, else those of images the caller owns or is that member of."""
     with glance.db.reading() as session:
         if context.is_admin:
-            return db_api.shared_with(session, member_id)
+            return member_db.shared_with(session, member_id)
         if context.project_id is None:
             return []
-        return db_api.shared_with(session, member_id,
-                                  seen_by=context.project_id)
+        return member_db.shared_with(session, member_id,
+                                     seen_by=context.project_id)

@@ -14,7 +14,9 @@ from glance import store
 from glance.common import exception
 from glance.common import policy
 import glance.db
-from glance.db import api as db_api
+from glance.db import images as image_db
+from glance.db import locations as location_db
+from glance.db import members as member_db
 from glance.images import policy_targets
 from glance.images import quotas
 from glance.images import rules
@@ -32,15 +34,15 @@ def find(session, context, image_id, for_update=False,
     include_deleted: admins also find deleted images (as the classic API
     shows them); nobody else does. with_locations: with 'locations'.
     """
-    image = db_api.image_get(session, image_id, for_update=for_update,
-                             include_deleted=include_deleted
-                             and context.is_admin,
-                             with_locations=with_locations)
+    image = image_db.image_get(session, image_id, for_update=for_update,
+                               include_deleted=include_deleted
+                               and context.is_admin,
+                               with_locations=with_locations)
     is_member = False
     if image['visibility'] == 'shared' and not context.is_admin \
             and image['owner'] != context.project_id:
-        is_member = bool(db_api.member_list(session, image_id,
-                                            context.project_id))
+        is_member = bool(member_db.member_list(session, image_id,
+                                               context.project_id))
     if not policy_targets.can_see(context, image, is_member):
         raise exception.ImageNotFound(image_id=image_id)
     return image
@@ -68,7 +70,7 @@ def list_images(context, filters=(), properties=None, tags=(),
     """
     policy.enforce(context, 'get_images', {'project_id': context.project_id})
     with glance.db.reading() as session:
-        found = db_api.image_list(
+        found = image_db.image_list(
             session, context.project_id,
             context.is_admin and not as_project, filters=filters,
             properties_eq=properties, tags_all=tags, visibility=visibility,
@@ -127,8 +129,8 @@ def create(context, base, extra_properties, tags):
         'container_format': base.get('container_format'),
     }
     with glance.db.writing() as session:
-        image = db_api.image_create(session, values, extra_properties,
-                                    unique_tags)
+        image = image_db.image_create(session, values, extra_properties,
+                                      unique_tags)
     image['locations'] = []
     return image
 
@@ -204,7 +206,7 @@ def update(context, image_id, changes, with_locations=False):
             quotas.check_quota('tags', len(tags), CONF.image_tag_quota)
         if not changes:
             return image
-        updated = db_api.image_update(
+        updated = image_db.image_update(
             session, image_id, values=base, set_properties=set_props,
             delete_properties=removed_props, replace_tags=tags)
         if with_locations:
@@ -245,7 +247,7 @@ def set_attributes(context, image_id, base, properties,
             quotas.check_quota('properties', count, CONF.image_property_quota)
         changed = {name: value for name, value in properties.items()
                    if current.get(name) != value}
-        return db_api.image_update(
+        return image_db.image_update(
             session, image_id, values=base, set_properties=changed,
             delete_properties=removed)
 
@@ -285,8 +287,8 @@ def delete(context, image_id):
         policy_targets.enforce_on_image(context, 'delete_image', image)
         if image['protected']:
             raise exception.ProtectedImageDelete(image_id=image_id)
-        locations = db_api.location_list(session, image_id)
-        db_api.image_soft_delete(session, image_id)
+        locations = location_db.location_list(session, image_id)
+        image_db.image_soft_delete(session, image_id)
     # The row says "deleted" before the data goes: a failure here leaves
     # unreferenced bytes, never an image without its data.
     for location in locations:
@@ -321,8 +323,8 @@ def _move(context, image_id, action, source, target):
             raise exception.Forbidden(
                 "Not allowed to %s image in status '%s'"
                 % (action, image['status']))
-        db_api.image_update(session, image_id, {'status': target},
-                            expected_status=source)
+        image_db.image_update(session, image_id, {'status': target},
+                              expected_status=source)
 
 
 # --- tags --------------------------------------------------------------------
@@ -334,13 +336,13 @@ def add_tag(context, image_id, tag):
         if tag not in image['tags']:
             quotas.check_quota('tags', len(image['tags']) + 1,
                                CONF.image_tag_quota)
-            db_api.tag_add(session, image_id, tag)
-            db_api.image_update(session, image_id)
+            image_db.tag_add(session, image_id, tag)
+            image_db.image_update(session, image_id)
 
 
 def delete_tag(context, image_id, tag):
     with glance.db.writing() as session:
         image = find(session, context, image_id, for_update=True)
         policy_targets.enforce_on_image(context, 'modify_image', image)
-        db_api.tag_delete(session, image_id, tag)
-        db_api.image_update(session, image_id)
+        image_db.tag_delete(session, image_id, tag)
+        image_db.image_update(session, image_id)

@@ -33,7 +33,9 @@ from sqlalchemy import pool
 from glance.common import config
 from glance.common import exception
 import glance.db
-from glance.db import api as db_api
+from glance.db import images as image_db
+from glance.db import locations as location_db
+from glance.db import members as member_db
 from glance.db import migration
 from glance.db import models
 
@@ -140,24 +142,24 @@ def image_values(**values):
 
 def create(properties=None, tags=(), **values):
     with glance.db.writing() as session:
-        return db_api.image_create(session, image_values(**values),
-                                   properties, tags)
+        return image_db.image_create(session, image_values(**values),
+                                     properties, tags)
 
 
 def get(image_id, **kwargs):
     with glance.db.reading() as session:
-        return db_api.image_get(session, image_id, **kwargs)
+        return image_db.image_get(session, image_id, **kwargs)
 
 
 def list_ids(project_id='p1', is_admin=False, **kwargs):
     with glance.db.reading() as session:
-        return [image['id'] for image in db_api.image_list(
+        return [image['id'] for image in image_db.image_list(
             session, project_id, is_admin, **kwargs)]
 
 
 def update(image_id, **kwargs):
     with glance.db.writing() as session:
-        return db_api.image_update(session, image_id, **kwargs)
+        return image_db.image_update(session, image_id, **kwargs)
 
 
 def manage(conf_file, *args, env=None):
@@ -287,9 +289,9 @@ def test_create_get_update_soft_delete(db):
     assert updated['created_at'] == image['created_at']
 
     with glance.db.writing() as session:
-        db_api.location_add(session, image['id'], 'file:///x')
-        db_api.member_create(session, image['id'], 'p2')
-        db_api.image_soft_delete(session, image['id'])
+        location_db.location_add(session, image['id'], 'file:///x')
+        member_db.member_create(session, image['id'], 'p2')
+        image_db.image_soft_delete(session, image['id'])
     with pytest.raises(exception.ImageNotFound):
         get(image['id'])
     deleted = get(image['id'], include_deleted=True)
@@ -297,9 +299,9 @@ def test_create_get_update_soft_delete(db):
     assert deleted['status'] == 'deleted'
     assert deleted['deleted_at'] is not None
     with glance.db.reading() as session:
-        assert db_api.location_list(session, image['id']) == []
-        assert db_api.member_list(session, image['id']) == []
-        assert db_api.image_id_exists(session, image['id'])
+        assert location_db.location_list(session, image['id']) == []
+        assert member_db.member_list(session, image['id']) == []
+        assert image_db.image_id_exists(session, image['id'])
     with pytest.raises(exception.ImageNotFound):
         update(image['id'], values={'name': 'x'})
     assert list_ids(is_admin=True, visibility='all') == []
@@ -310,8 +312,8 @@ def test_create_get_update_soft_delete(db):
 def test_get_for_update_and_missing(db):
     image = create()
     with glance.db.writing() as session:
-        assert db_api.image_get(session, image['id'],
-                                for_update=True)['id'] == image['id']
+        assert image_db.image_get(session, image['id'],
+                                  for_update=True)['id'] == image['id']
     with pytest.raises(exception.ImageNotFound):
         get(str(uuid.uuid4()))
 
@@ -321,7 +323,7 @@ def test_duplicate_id(db, delete_first):
     image = create()
     if delete_first:
         with glance.db.writing() as session:
-            db_api.image_soft_delete(session, image['id'])
+            image_db.image_soft_delete(session, image['id'])
     with pytest.raises(exception.Duplicate):
         create(id=image['id'])
     # The failed attempt changed nothing.
@@ -338,7 +340,7 @@ def test_duplicate_id_inserted_concurrently(db):
     def first():
         try:
             with glance.db.writing() as session:
-                db_api.image_create(session, image_values(id=image_id))
+                image_db.image_create(session, image_values(id=image_id))
                 inserted.set()
                 commit.wait(10)
         except (exception.GlanceException, sa.exc.SQLAlchemyError) as error:
@@ -365,9 +367,9 @@ def test_duplicate_id_inserted_concurrently(db):
 def test_member_added_twice(db):
     image = create(visibility='shared')['id']
     with glance.db.writing() as session:
-        db_api.member_create(session, image, 'p2')
+        member_db.member_create(session, image, 'p2')
     with pytest.raises(exception.Duplicate), glance.db.writing() as session:
-        db_api.member_create(session, image, 'p2')
+        member_db.member_create(session, image, 'p2')
 
 
 def test_expected_status_compare_and_set(db):
@@ -431,7 +433,7 @@ def test_names_are_case_sensitive(db):
     assert list_ids(filters=[('name', 'eq', 'upper')]) == []
     assert list_ids(properties_eq={'key': '1'}) == []
     with glance.db.writing() as session:
-        assert db_api.tag_add(session, image['id'], 'TAG') == 3
+        assert image_db.tag_add(session, image['id'], 'TAG') == 3
 
 
 def test_list_filters(db):
@@ -502,9 +504,9 @@ def test_visibility(db):
     other = create(visibility='shared', owner='p2')['id']
     killed = create(visibility='public', owner='p1', status='killed')['id']
     with glance.db.writing() as session:
-        db_api.member_create(session, shared, 'p2', status='accepted')
-        db_api.member_create(session, shared, 'p3', status='pending')
-        db_api.member_create(session, shared, 'p4', status='rejected')
+        member_db.member_create(session, shared, 'p2', status='accepted')
+        member_db.member_create(session, shared, 'p3', status='pending')
+        member_db.member_create(session, shared, 'p4', status='rejected')
 
     def found(project, **kwargs):
         return set(list_ids(project, **kwargs))
@@ -528,11 +530,11 @@ def test_visibility(db):
                  include_deleted=True) == {public, community, private,
                                            shared, other, killed}
 
-    images = db_api.images
+    images = image_db.images
     with glance.db.reading() as session:
         def visible(project, is_admin, member_status='accepted'):
-            condition = db_api.visible_to(project is not None, is_admin,
-                                          member_status == 'all')
+            condition = image_db.visible_to(project is not None, is_admin,
+                                            member_status == 'all')
             return set(session.execute(
                 sa.select(images.c.id).where(
                     condition, images.c.status != 'killed'),
@@ -578,7 +580,7 @@ def paging_images():
                         T0 + datetime.timedelta(minutes=i % 3))))
     with glance.db.writing() as session:
         for row in rows:
-            db_api.image_create(session, row)
+            image_db.image_create(session, row)
     return rows
 
 
@@ -646,45 +648,45 @@ def test_members(db):
     image = create(visibility='shared')['id']
     gone = create(visibility='shared')['id']
     with glance.db.writing() as session:
-        created = db_api.member_create(session, image, 'p2')
-        db_api.member_create(session, image, 'p3', status='accepted',
-                             can_share=True)
-        db_api.member_create(session, gone, 'p2')
+        created = member_db.member_create(session, image, 'p2')
+        member_db.member_create(session, image, 'p3', status='accepted',
+                                can_share=True)
+        member_db.member_create(session, gone, 'p2')
     assert created['status'] == 'pending'
     assert created['can_share'] is False
     assert created['created_at'] is not None
 
     with glance.db.writing() as session:
-        assert [m['member'] for m in db_api.member_list(session, image)] == [
-            'p2', 'p3']
-        assert db_api.member_count(session, image) == 2
-        updated = db_api.member_update(session, image, 'p2',
-                                       status='accepted')
+        listed = member_db.member_list(session, image)
+        assert [m['member'] for m in listed] == ['p2', 'p3']
+        assert member_db.member_count(session, image) == 2
+        updated = member_db.member_update(session, image, 'p2',
+                                          status='accepted')
         assert updated['status'] == 'accepted'
         assert updated['updated_at'] >= created['updated_at']
-        assert [m['image_id'] for m in db_api.shared_with(session, 'p2')] == [
-            image, gone]
-        db_api.image_soft_delete(session, gone)
-        assert [m['image_id'] for m in db_api.shared_with(session, 'p2')] == [
-            image]
-        db_api.member_delete(session, image, 'p2')
+        shared = member_db.shared_with(session, 'p2')
+        assert [m['image_id'] for m in shared] == [image, gone]
+        image_db.image_soft_delete(session, gone)
+        shared = member_db.shared_with(session, 'p2')
+        assert [m['image_id'] for m in shared] == [image]
+        member_db.member_delete(session, image, 'p2')
         with pytest.raises(exception.MemberNotFound):
-            db_api.member_delete(session, image, 'p2')
+            member_db.member_delete(session, image, 'p2')
         with pytest.raises(exception.MemberNotFound):
-            db_api.member_get(session, image, 'p2')
-        assert db_api.member_get(session, image, 'p3')['can_share'] is True
-        assert db_api.member_count(session, image) == 1
+            member_db.member_get(session, image, 'p2')
+        assert member_db.member_get(session, image, 'p3')['can_share'] is True
+        assert member_db.member_count(session, image) == 1
 
 
 def test_tags(db):
     image = create(tags=['one'])['id']
     with glance.db.writing() as session:
-        assert db_api.tag_add(session, image, 'two') == 2
-        assert db_api.tag_add(session, image, 'two') == 2
-        assert db_api.tag_count(session, image) == 2
-        db_api.tag_delete(session, image, 'one')
+        assert image_db.tag_add(session, image, 'two') == 2
+        assert image_db.tag_add(session, image, 'two') == 2
+        assert image_db.tag_count(session, image) == 2
+        image_db.tag_delete(session, image, 'one')
         with pytest.raises(exception.NotFound):
-            db_api.tag_delete(session, image, 'one')
+            image_db.tag_delete(session, image, 'one')
     assert get(image)['tags'] == ['two']
     assert update(image, replace_tags=['x', 'y'])['tags'] == ['x', 'y']
     assert update(image, replace_tags=[])['tags'] == []
@@ -693,16 +695,16 @@ def test_tags(db):
 def test_locations(db):
     image = create()['id']
     with glance.db.writing() as session:
-        db_api.location_add(session, image, 'file:///a', {'store': 'fs'})
-        db_api.location_add(session, image, 'http://b/ü')
+        location_db.location_add(session, image, 'file:///a', {'store': 'fs'})
+        location_db.location_add(session, image, 'http://b/ü')
     with glance.db.reading() as session:
-        found = db_api.location_list(session, image)
+        found = location_db.location_list(session, image)
     assert [(loc['url'], loc['metadata']) for loc in found] == [
         ('file:///a', {'store': 'fs'}), ('http://b/ü', {})]
     assert all(loc['status'] == 'active' for loc in found)
     with glance.db.writing() as session:
-        db_api.location_delete_all(session, image)
-        assert db_api.location_list(session, image) == []
+        location_db.location_delete_all(session, image)
+        assert location_db.location_list(session, image) == []
 
 
 def test_owner_storage_usage(db):
@@ -712,9 +714,9 @@ def test_owner_storage_usage(db):
     create(owner='q', size=1000, status='killed')
     create(owner='other', size=7)
     with glance.db.reading() as session:
-        assert db_api.owner_storage_usage(session, 'q') == 150
-        assert db_api.owner_storage_usage(session, 'q', keep) == 50
-        assert db_api.owner_storage_usage(session, 'nobody') == 0
+        assert image_db.owner_storage_usage(session, 'q') == 150
+        assert image_db.owner_storage_usage(session, 'q', keep) == 50
+        assert image_db.owner_storage_usage(session, 'nobody') == 0
 
 
 # --- SQLite under concurrent writers -----------------------------------------
@@ -729,15 +731,15 @@ def _writer(worker):
     for i in range(IMAGES_PER_PROCESS):
         image_id = f'{worker:08d}-0000-4000-8000-{i:012d}'
         with glance.db.writing() as session:
-            image = db_api.image_create(
+            image = image_db.image_create(
                 session, image_values(id=image_id),
                 {'worker': str(worker), 'n': str(i)}, [f'w{worker}', 'x'])
-            db_api.image_update(session, image['id'],
-                                values={'status': 'saving'},
-                                set_properties={'n': 'done'})
+            image_db.image_update(session, image['id'],
+                                  values={'status': 'saving'},
+                                  set_properties={'n': 'done'})
         if i % 20 == 0:
             with glance.db.reading() as session:
-                db_api.image_list(session, 'p1', False, limit=5)
+                image_db.image_list(session, 'p1', False, limit=5)
 
 
 def test_sqlite_concurrent_writers(tmp_path):
@@ -757,8 +759,8 @@ def test_sqlite_concurrent_writers(tmp_path):
 
         total = PROCESSES * IMAGES_PER_PROCESS
         with glance.db.reading() as session:
-            images = db_api.image_list(session, None, True,
-                                       visibility='all')
+            images = image_db.image_list(session, None, True,
+                                         visibility='all')
         assert len(images) == total
         assert {image['status'] for image in images} == {'saving'}
         assert all(image['properties']['n'] == 'done' for image in images)
@@ -782,9 +784,9 @@ def sqlite_image(tmp_path):
 def test_sqlite_read_sees_one_snapshot(sqlite_image):
     image, other = sqlite_image
     with glance.db.reading() as session:
-        first = db_api.image_get(session, image['id'])
+        first = image_db.image_get(session, image['id'])
         other.execute("UPDATE images SET name = 'after'")
-        second = db_api.image_get(session, image['id'])
+        second = image_db.image_get(session, image['id'])
     assert first['name'] == second['name'] == 'before'
     assert get(image['id'])['name'] == 'after'
 
@@ -795,6 +797,6 @@ def test_sqlite_writer_holds_the_write_lock_from_the_start(sqlite_image):
         # Before this transaction wrote anything, nobody else may.
         with pytest.raises(sqlite3.OperationalError, match='locked'):
             other.execute("UPDATE images SET name = 'theirs'")
-        db_api.image_update(session, image['id'], values={'name': 'mine'})
+        image_db.image_update(session, image['id'], values={'name': 'mine'})
     other.execute("UPDATE images SET name = 'theirs now'")
     assert get(image['id'])['name'] == 'theirs now'

@@ -9,7 +9,7 @@ import pytest
 import webob
 
 import glance.db
-from glance.db import api as db_api
+from glance.db import images as image_db
 from tests.conftest import PATCH_TYPE
 
 DATA = bytes(range(256)) * 4  # 1024 bytes, each position distinguishable
@@ -92,9 +92,9 @@ def test_virtual_size_of_raw_and_iso_is_the_size(client, disk_format):
 def test_upload_changes_updated_at_not_created_at(client):
     image = client.create_image()
     with glance.db.writing() as session:
-        db_api.image_update(session, image['id'],
-                            {'updated_at': datetime.datetime(2001, 2, 3)},
-                            touch=False)
+        image_db.image_update(session, image['id'],
+                              {'updated_at': datetime.datetime(2001, 2, 3)},
+                              touch=False)
     assert client.upload(image['id'], DATA).status_int == 204
     uploaded = show(client, image['id'])
     assert uploaded['updated_at'] != '2001-02-03T00:00:00Z'

@@ -9,7 +9,7 @@ import re
 import pytest
 
 import glance.db
-from glance.db import api as db_api
+from glance.db import images as image_db
 from tests.conftest import PATCH_TYPE
 
 PATCH_V20 = 'application/openstack-images-v2.0-json-patch'
@@ -60,15 +60,15 @@ def backdate(image_id):
     """Put the image's updated_at far in the past (timestamps shown have
     whole seconds, too coarse to see a change made in the same second)."""
     with glance.db.writing() as session:
-        db_api.image_update(session, image_id,
-                            {'updated_at': datetime.datetime(2001, 2, 3)},
-                            touch=False)
+        image_db.image_update(session, image_id,
+                              {'updated_at': datetime.datetime(2001, 2, 3)},
+                              touch=False)
     assert show_updated_at(image_id) == datetime.datetime(2001, 2, 3)
 
 
 def show_updated_at(image_id):
     with glance.db.reading() as session:
-        return db_api.image_get(session, image_id)['updated_at']
+        return image_db.image_get(session, image_id)['updated_at']
 
 
 # --- create ------------------------------------------------------------------

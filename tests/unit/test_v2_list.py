@@ -9,7 +9,7 @@ import urllib.parse
 import pytest
 
 import glance.db
-from glance.db import api as db_api
+from glance.db import images as image_db
 
 
 def listing(client, query=''):
@@ -34,7 +34,7 @@ def make_images(client, count, **values):
 def set_columns(image_id, **values):
     """Change stored columns directly (times, sizes, status)."""
     with glance.db.writing() as session:
-        db_api.image_update(session, image_id, values, touch=False)
+        image_db.image_update(session, image_id, values, touch=False)
 
 
 def day(n):

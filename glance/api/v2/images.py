@@ -9,7 +9,7 @@ import webob.exc
 from glance.api import common
 from glance.common import exception
 from glance.common import wsgi
-from glance.db import api as db_api
+from glance.db import images as image_db
 from glance.images import rules
 from glance.images import service
 
@@ -79,7 +79,7 @@ def parse_filters(params):
         if name in BOOLEAN_FILTERS:
             continue  # handled with their defaults below
         column = name[:-4] if name.endswith(('_min', '_max')) else None
-        if column is not None and column in db_api.IMAGE_COLUMNS:
+        if column is not None and column in image_db.IMAGE_COLUMNS:
             op = 'gte' if name.endswith('_min') else 'lte'
             filters.append((column, op, _integer(name, value)))
         elif name in TIME_FILTER_COLUMNS:
@@ -97,7 +97,7 @@ def parse_filters(params):
             else:
                 raise _bad_request("Unable to filter by unknown operator "
                                    "'%s'." % op)
-        elif name in db_api.IMAGE_COLUMNS and name not in (
+        elif name in image_db.IMAGE_COLUMNS and name not in (
                 'deleted', 'deleted_at', 'visibility'):
             if name in INTEGER_COLUMNS:
                 value = _integer(name, value)

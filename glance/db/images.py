@@ -1,18 +1,15 @@
-"""Queries on the image tables.
+"""Queries on images, with their properties and tags.
 
-Every function takes, as `session`, the connection of a transaction
-opened with `glance.db.reading()` or `glance.db.writing()`, and deals in
-plain dicts: an image is its column values plus `properties` (a dict) and
-`tags` (a list).
+An image is a dict of its column values plus `properties` (a dict) and
+`tags` (a list), and `locations` (a list) when asked for.
 """
-import contextlib
-import datetime
 import functools
-import json
 
 import sqlalchemy as sa
 
 from glance.common import exception
+from glance.db import helpers
+from glance.db import locations as location_queries
 from glance.db import models
 
 images = models.Image.__table__
@@ -22,36 +19,6 @@ members = models.ImageMember.__table__
 locations = models.ImageLocation.__table__
 
 IMAGE_COLUMNS = tuple(c.name for c in images.columns)
-
-
-def utcnow():
-    # Not datetime.UTC: that is Python 3.11+, and 3.10 is supported.
-    now = datetime.datetime.now(datetime.timezone.utc)  # noqa: UP017
-    return now.replace(tzinfo=None)
-
-
-def _is_unique_violation(error):
-    """Whether an IntegrityError is a duplicate key (not, say, NULL)."""
-    orig = error.orig
-    postgresql_code = getattr(orig, 'pgcode', None) or getattr(
-        orig, 'sqlstate', None)
-    if postgresql_code == '23505':  # PostgreSQL unique_violation
-        return True
-    if orig.args and orig.args[0] == 1062:  # MySQL "Duplicate entry"
-        return True
-    return 'UNIQUE constraint failed' in str(orig)  # SQLite
-
-
-@contextlib.contextmanager
-def _duplicate_as(message):
-    """Report a unique key violation as Duplicate(message): a concurrent
-    transaction inserted the same key after our check."""
-    try:
-        yield
-    except sa.exc.IntegrityError as error:
-        if _is_unique_violation(error):
-            raise exception.Duplicate(message) from error
-        raise
 
 
 # --- reading images -------------------------------------------------------
@@ -78,12 +45,6 @@ _CHILDREN_OF_ONE = _children_union(
 _CHILDREN = _children_union(
     lambda column: column.in_(sa.bindparam('ids', expanding=True))
 ).order_by('position')
-_LOCATIONS = (sa.select(locations)
-              .where(locations.c.image_id.in_(
-                  sa.bindparam('ids', expanding=True)),
-                  locations.c.status == 'active')
-              .order_by(locations.c.id))
-
 
 def _image_dicts(rows):
     """{id: image dict} of image rows, in their order, without children
@@ -104,13 +65,6 @@ def _add_child(image, kind, name, value):
         image['properties'][name] = value
 
 
-def _add_locations(session, by_id):
-    for image in by_id.values():
-        image['locations'] = []
-    for row in session.execute(_LOCATIONS, {'ids': list(by_id)}):
-        by_id[row.image_id]['locations'].append(_location_dict(row))
-
-
 def _attach_children(session, rows, with_locations=False):
     """Turn image rows into dicts with their properties and tags (and
     their locations, when asked), read in one round trip each."""
@@ -125,7 +79,7 @@ def _attach_children(session, rows, with_locations=False):
     for kind, image_id, name, value, _ in children.all():
         _add_child(by_id[image_id], kind, name, value)
     if with_locations:
-        _add_locations(session, by_id)
+        location_queries.attach_active(session, by_id)
     return list(by_id.values())
 
 
@@ -180,7 +134,7 @@ def image_get(session, image_id, include_deleted=False, for_update=False,
     for row in rows:
         _add_child(image, *row[-3:])
     if with_locations:
-        _add_locations(session, by_id)
+        location_queries.attach_active(session, by_id)
     return image
 
 
@@ -420,11 +374,11 @@ def image_create(session, values, image_properties=None, image_tags=()):
     duplicate = f"Image ID {values['id']} already exists!"
     if image_id_exists(session, values['id']):
         raise exception.Duplicate(duplicate)
-    now = utcnow()
+    now = helpers.utcnow()
     row = {'created_at': now, 'updated_at': now, 'deleted': False,
            'deleted_at': None}
     row.update(values)
-    with _duplicate_as(duplicate):
+    with helpers.duplicate_as(duplicate):
         session.execute(images.insert().values(**row))
     _insert_properties(session, values['id'], image_properties or {})
     if image_tags:
@@ -451,7 +405,7 @@ def image_update(session, image_id, values=None, set_properties=None,
     """
     values = dict(values or {})
     if touch:
-        values.setdefault('updated_at', utcnow())
+        values.setdefault('updated_at', helpers.utcnow())
     query = images.update().where(images.c.id == image_id,
                                   images.c.deleted == sa.false())
     if expected_status is not None:
@@ -491,7 +445,7 @@ def image_update(session, image_id, values=None, set_properties=None,
 
 
 def image_soft_delete(session, image_id):
-    now = utcnow()
+    now = helpers.utcnow()
     session.execute(images.update().where(images.c.id == image_id).values(
         status='deleted', deleted=True, deleted_at=now, updated_at=now))
     session.execute(locations.delete().where(
@@ -520,94 +474,3 @@ def tag_delete(session, image_id, tag):
         tags.c.image_id == image_id, tags.c.value == tag))
     if result.rowcount == 0:
         raise exception.NotFound(f'Tag {tag} not found')
-
-
-# --- members ----------------------------------------------------------------
-
-def _member_dict(row):
-    return dict(row._mapping)
-
-
-def member_list(session, image_id, member=None):
-    query = sa.select(members).where(members.c.image_id == image_id)
-    if member is not None:
-        query = query.where(members.c.member == member)
-    return [_member_dict(row) for row in
-            session.execute(query.order_by(members.c.id))]
-
-
-def member_get(session, image_id, member):
-    found = member_list(session, image_id, member)
-    if not found:
-        raise exception.MemberNotFound()
-    return found[0]
-
-
-def member_count(session, image_id):
-    return session.execute(sa.select(sa.func.count()).where(
-        members.c.image_id == image_id)).scalar()
-
-
-def member_create(session, image_id, member, status='pending',
-                  can_share=False):
-    now = utcnow()
-    with _duplicate_as(
-            f'Member {member} is duplicated for image {image_id}'):
-        session.execute(members.insert().values(
-            image_id=image_id, member=member, status=status,
-            can_share=can_share, created_at=now, updated_at=now))
-    return member_get(session, image_id, member)
-
-
-def member_update(session, image_id, member, **values):
-    values['updated_at'] = utcnow()
-    session.execute(members.update().where(
-        members.c.image_id == image_id,
-        members.c.member == member).values(**values))
-    return member_get(session, image_id, member)
-
-
-def member_delete(session, image_id, member):
-    result = session.execute(members.delete().where(
-        members.c.image_id == image_id, members.c.member == member))
-    if result.rowcount == 0:
-        raise exception.MemberNotFound()
-
-
-def shared_with(session, member, seen_by=None):
-    """Memberships of a project across images (v1's shared-images).
-
-    seen_by: only those of images this project owns or is the member of.
-    """
-    query = sa.select(members).join(
-        images, images.c.id == members.c.image_id).where(
-            members.c.member == member, images.c.deleted == sa.false())
-    if seen_by is not None:
-        query = query.where(sa.or_(images.c.owner == seen_by,
-                                   members.c.member == seen_by))
-    return [_member_dict(row) for row in session.execute(
-        query.order_by(members.c.id))]
-
-
-# --- locations --------------------------------------------------------------
-
-def _location_dict(row):
-    return {'id': row.id, 'url': row.url,
-            'metadata': json.loads(row.meta_data or '{}'),
-            'status': row.status}
-
-
-def location_list(session, image_id):
-    return [_location_dict(row)
-            for row in session.execute(_LOCATIONS, {'ids': [image_id]})]
-
-
-def location_add(session, image_id, url, metadata=None):
-    session.execute(locations.insert().values(
-        image_id=image_id, url=url, meta_data=json.dumps(metadata or {}),
-        status='active', created_at=utcnow()))
-
-
-def location_delete_all(session, image_id):
-    session.execute(locations.delete().where(
-        locations.c.image_id == image_id))

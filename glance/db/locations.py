@@ -1,0 +1,52 @@
+"""Queries on image locations: where each image's data is stored.
+
+An image's location is a dict of `id`, `url`, `metadata` and `status`;
+only active ones are listed.
+"""
+import json
+
+import sqlalchemy as sa
+
+from glance.db import helpers
+from glance.db import models
+
+locations = models.ImageLocation.__table__
+
+# Built once: SQLAlchemy then reuses its compiled form.
+ACTIVE_LOCATIONS = (sa.select(locations)
+                    .where(locations.c.image_id.in_(
+                        sa.bindparam('ids', expanding=True)),
+                        locations.c.status == 'active')
+                    .order_by(locations.c.id))
+
+
+def location_dict(row):
+    return {'id': row.id, 'url': row.url,
+            'metadata': json.loads(row.meta_data or '{}'),
+            'status': row.status}
+
+
+def attach_active(session, images_by_id):
+    """Give each image of {id: image} its active locations, as
+    'locations', in one round trip."""
+    for image in images_by_id.values():
+        image['locations'] = []
+    for row in session.execute(ACTIVE_LOCATIONS,
+                               {'ids': list(images_by_id)}):
+        images_by_id[row.image_id]['locations'].append(location_dict(row))
+
+
+def location_list(session, image_id):
+    return [location_dict(row)
+            for row in session.execute(ACTIVE_LOCATIONS, {'ids': [image_id]})]
+
+
+def location_add(session, image_id, url, metadata=None):
+    session.execute(locations.insert().values(
+        image_id=image_id, url=url, meta_data=json.dumps(metadata or {}),
+        status='active', created_at=helpers.utcnow()))
+
+
+def location_delete_all(session, image_id):
+    session.execute(locations.delete().where(
+        locations.c.image_id == image_id))
