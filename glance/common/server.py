@@ -21,6 +21,7 @@ import time
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from glance.common import config
 from glance.common import systemd
 
 LOG = logging.getLogger(__name__)
@@ -308,7 +309,8 @@ class Server:
 
     `threads` is the number of requests a process serves at once.
     `app_loader`, if given, is called on SIGHUP to build the application
-    anew, after the configuration files have been read again.
+    anew, after the configuration files have been read again (only if
+    they load and every value is valid: see config.reload_config).
     """
 
     def __init__(self, threads=1000, app_loader=None):
@@ -536,18 +538,23 @@ class Server:
 
     def _rebuild_application(self):
         """The application for the new configuration, or None if the
-        reload failed (the current one then keeps serving)."""
-        if not CONF.reload_config_files():
-            LOG.error('Reload failed: the configuration files could not be '
-                      'read again; nothing changed')
+        reload failed: the running configuration and application then
+        keep serving, and one error line says why."""
+        try:
+            config.reload_config()
+        except config.ConfigError as error:
+            LOG.error('Reload failed, the running configuration keeps '
+                      'serving: %s', error)
             return None
         if self.app_loader is None:
             return self.application
         try:
             return self.app_loader()
-        except Exception:
-            LOG.exception('Reload failed: the application could not be '
-                          'rebuilt; the current one keeps serving')
+        except Exception as error:
+            LOG.debug('The application could not be rebuilt',
+                      exc_info=True)
+            LOG.error('Reload failed, the running application keeps '
+                      'serving: %s', error)
             return None
 
     def _replace_workers(self):

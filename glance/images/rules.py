@@ -3,14 +3,33 @@
 Shared by the operations in `service`, `data` and `members`.
 """
 from collections import abc
+import hashlib
 import re
 
 from oslo_config import cfg
+from oslo_config import types
 
 from glance.common import exception
 from glance.common import policy
 
 CONF = cfg.CONF
+
+# A number of bytes with an optional unit (see storage_quota_bytes).
+STORAGE_QUOTA_SYNTAX = r'(?i)^\s*\d+\s*([KMGT]?B)?\s*$'
+
+
+class HashAlgorithm(types.String):
+    """A hashlib algorithm with a fixed-size digest (the multihash)."""
+
+    def __call__(self, value):
+        value = super().__call__(value)
+        try:
+            hashlib.new(value).hexdigest()
+        except (ValueError, TypeError):
+            raise ValueError(f'{value} is not a hashlib algorithm with a '
+                             'fixed-size digest')
+        return value
+
 
 image_opts = [
     cfg.IntOpt('image_size_cap', default=1099511627776, min=1,
@@ -18,6 +37,7 @@ image_opts = [
                help='Largest image, in bytes, that may be uploaded '
                     '(default 1 TiB).'),
     cfg.StrOpt('user_storage_quota', default='0',
+               regex=STORAGE_QUOTA_SYNTAX,
                help='Most bytes of image data a project may hold across '
                     'its images, as a number with an optional unit B, KB, '
                     'MB, GB or TB (powers of 1024). 0 means no limit.'),
@@ -32,9 +52,9 @@ image_opts = [
     cfg.IntOpt('image_location_quota', default=10,
                help='Most locations an image may have; negative means no '
                     'limit.'),
-    cfg.StrOpt('hashing_algorithm', default='sha512',
-               help='hashlib algorithm of the multihash (os_hash_value) '
-                    'computed while image data is uploaded.'),
+    cfg.Opt('hashing_algorithm', type=HashAlgorithm(), default='sha512',
+            help='hashlib algorithm of the multihash (os_hash_value) '
+                 'computed while image data is uploaded.'),
     cfg.BoolOpt('show_image_direct_url', default=False,
                 help='Show the store location of image data as '
                      '"direct_url". It tells clients where data lives in '
