@@ -543,19 +543,20 @@ class Server:
         try:
             config.reload_config()
         except config.ConfigError as error:
-            LOG.error('Reload failed, the running configuration keeps '
-                      'serving: %s', error)
-            return None
-        if self.app_loader is None:
-            return self.application
-        try:
-            return self.app_loader()
-        except Exception as error:
-            LOG.debug('The application could not be rebuilt',
-                      exc_info=True)
-            LOG.error('Reload failed, the running application keeps '
-                      'serving: %s', error)
-            return None
+            failure = f'the running configuration keeps serving: {error}'
+        else:
+            if self.app_loader is None:
+                return self.application
+            try:
+                return self.app_loader()
+            except Exception as error:
+                LOG.debug('The application could not be rebuilt',
+                          exc_info=True)
+                failure = f'the running application keeps serving: {error}'
+        # Outside the except clauses: a line logged there would get the
+        # exception appended by oslo.log.
+        LOG.error('Reload failed, %s', failure)
+        return None
 
     def _replace_workers(self):
         # The new workers start before the old ones are told to stop, and
