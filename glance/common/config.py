@@ -123,10 +123,13 @@ def _candidate(conf):
     args = []
     for path in conf.config_file or []:
         args += ['--config-file', path]
-    if conf.config_dir:
-        args += ['--config-dir', conf.config_dir]
+    # A --config-dir given is a string; the ones found by default a list.
+    config_dirs = conf.config_dir or []
+    if isinstance(config_dirs, str):
+        args += ['--config-dir', config_dirs]
+        config_dirs = []
     candidate(args=args, project=conf.project, prog=conf.prog,
-              default_config_files=[], default_config_dirs=[])
+              default_config_files=[], default_config_dirs=config_dirs)
     return candidate
 
 
@@ -161,8 +164,10 @@ def _paste_config_path():
     configured = CONF.paste_deploy.config_file
     config_dirs = [os.path.dirname(os.path.abspath(f))
                    for f in reversed(CONF.config_file or [])]
-    if CONF.config_dir:
+    if isinstance(CONF.config_dir, str):
         config_dirs.insert(0, CONF.config_dir)
+    elif CONF.config_dir:
+        config_dirs[:0] = reversed(CONF.config_dir)
     if configured and os.path.isabs(configured):
         return configured
     name = configured or PASTE_FILE

@@ -81,3 +81,22 @@ def test_the_sample_is_generated_from_the_namespaces_reload_checks(
 def test_the_sample_lists_no_option_the_service_ignores(option):
     with open(SAMPLE) as sample:
         assert option not in sample.read()
+
+
+def test_a_reload_checks_the_config_dir_too(tmp_path):
+    conf_file = conftest.configure(tmp_path)
+    conf_dir = tmp_path / 'glance-api.conf.d'
+    conf_dir.mkdir()
+    (conf_dir / 'quota.conf').write_text('[DEFAULT]\nimage_tag_quota = 7\n')
+    config.CONF.reset()
+    config.parse_args(['--config-file', str(conf_file),
+                       '--config-dir', str(conf_dir)])
+    assert CONF.image_tag_quota == 7
+    (conf_dir / 'quota.conf').write_text('[DEFAULT]\nimage_tag_quota = x\n')
+
+    with pytest.raises(config.ConfigError) as error:
+        config.reload_config()
+
+    assert str(error.value).startswith(
+        'Invalid value for option image_tag_quota in [DEFAULT]: ')
+    assert CONF.image_tag_quota == 7
