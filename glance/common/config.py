@@ -138,11 +138,14 @@ def reload_config(conf=CONF):
 
     oslo.config's reload replaces the values in place and converts them
     only when they are read, so a bad value would be found once the
-    running configuration is gone. The files are therefore first read
-    into a fresh ConfigOpts holding the same (documented) options, and
-    every value of it is checked; only then is `conf` reloaded. Raises
-    ConfigError, `conf` unchanged, when the files do not load or a value
-    is invalid.
+    running configuration is gone, and oslo.config has no public way to
+    put the previous values back. The files are therefore first read into
+    a fresh ConfigOpts holding the options of the sample, and every value
+    of it is checked; only then is `conf` reloaded. Raises ConfigError,
+    `conf` unchanged, when the files do not load or a value is invalid.
+    (What only building the application finds, say a database not at
+    the latest schema, comes after: the caller keeps the running
+    application then.)
     """
     try:
         candidate = _candidate(conf)

@@ -16,10 +16,12 @@ import logging as std_logging
 import os
 import signal
 import socket
+import sys
 import time
 
 from oslo_config import cfg
 from oslo_log import log as logging
+import webob.exc
 
 from glance.common import config
 from glance.common import systemd
@@ -196,6 +198,15 @@ def _send_file(connection, image_file, offset, length):
         length -= sent
 
 
+def _internal_server_error(environ, start_response, exc_info):
+    def start_replacing_headers(status, headers):
+        # exc_info: the application may have started a response already.
+        return start_response(status, headers, exc_info)
+
+    return webob.exc.HTTPInternalServerError()(environ,
+                                               start_replacing_headers)
+
+
 def _listen(host, port):
     import eventlet
 
@@ -361,7 +372,16 @@ class Server:
             writes.append(write)
             return write
 
-        result = self.application(environ, start_response_keeping_write)
+        try:
+            result = self.application(environ, start_response_keeping_write)
+        except Exception:
+            # Raised outside the API's resources (which answer their own
+            # errors), by a filter say: logged at ERROR with the
+            # traceback, and webob's 500 rather than eventlet's empty one.
+            LOG.exception('Unexpected error answering %s %s',
+                          environ['REQUEST_METHOD'], environ['PATH_INFO'])
+            return _internal_server_error(environ, start_response,
+                                          sys.exc_info())
         file_range = getattr(result, 'file_range', None)
         send_file = environ.get(SEND_FILE)
         if file_range is None or send_file is None or not writes:
