@@ -62,6 +62,7 @@ def configure(tmp_path, extra=''):
     glance.db.reset()
     policy.reset()
     store.create_stores()
+    glance.db.ensure_schema()
     return conf_file
 
 

@@ -12,13 +12,11 @@ installed), since that is where the [database] section lives; a
 glance-manage.conf found in the same places is read after them, for
 settings meant only for this tool.
 """
-import logging as std_logging
 import os
 import sys
 
 from oslo_config import cfg
 from oslo_log import log as logging
-import sqlalchemy
 
 from glance.common import config
 import glance.db
@@ -87,14 +85,6 @@ def _default_config_files():
     return files
 
 
-def _one_line(error):
-    """A short message: the driver's own words for database errors."""
-    if isinstance(error, sqlalchemy.exc.DBAPIError) and error.orig:
-        error = error.orig
-    lines = str(error).strip().splitlines() or [type(error).__name__]
-    return lines[0]
-
-
 def main(args=None):
     CONF.register_cli_opt(command_opt)
     # Log lines go to stderr; stdout is the answer.
@@ -103,14 +93,11 @@ def main(args=None):
         config.parse_args(args, prog='glance-manage',
                           default_config_files=_default_config_files())
         config.setup_logging()
-        if not CONF.debug:
-            # alembic's step-by-step chatter only with --debug.
-            std_logging.getLogger('alembic').setLevel(std_logging.WARNING)
         CONF.command.action()
     except Exception as error:
         # The operator gets one line; the traceback is in the log at debug.
         LOG.debug('glance-manage failed', exc_info=True)
-        sys.exit(f'glance-manage: ERROR: {_one_line(error)}')
+        sys.exit(f'glance-manage: ERROR: {glance.db.driver_message(error)}')
     finally:
         glance.db.reset()
 

@@ -16,11 +16,14 @@ import logging as std_logging
 import os
 import signal
 import socket
+import sys
 import time
 
 from oslo_config import cfg
 from oslo_log import log as logging
+import webob.exc
 
+from glance.common import config
 from glance.common import systemd
 
 LOG = logging.getLogger(__name__)
@@ -195,6 +198,15 @@ def _send_file(connection, image_file, offset, length):
         length -= sent
 
 
+def _internal_server_error(environ, start_response, exc_info):
+    def start_replacing_headers(status, headers):
+        # exc_info: the application may have started a response already.
+        return start_response(status, headers, exc_info)
+
+    return webob.exc.HTTPInternalServerError()(environ,
+                                               start_replacing_headers)
+
+
 def _listen(host, port):
     import eventlet
 
@@ -308,7 +320,8 @@ class Server:
 
     `threads` is the number of requests a process serves at once.
     `app_loader`, if given, is called on SIGHUP to build the application
-    anew, after the configuration files have been read again.
+    anew, after the configuration files have been read again (only if
+    they load and every value is valid: see config.reload_config).
     """
 
     def __init__(self, threads=1000, app_loader=None):
@@ -359,7 +372,16 @@ class Server:
             writes.append(write)
             return write
 
-        result = self.application(environ, start_response_keeping_write)
+        try:
+            result = self.application(environ, start_response_keeping_write)
+        except Exception:
+            # Raised outside the API's resources (which answer their own
+            # errors), by a filter say: logged at ERROR with the
+            # traceback, and webob's 500 rather than eventlet's empty one.
+            LOG.exception('Unexpected error answering %s %s',
+                          environ['REQUEST_METHOD'], environ['PATH_INFO'])
+            return _internal_server_error(environ, start_response,
+                                          sys.exc_info())
         file_range = getattr(result, 'file_range', None)
         send_file = environ.get(SEND_FILE)
         if file_range is None or send_file is None or not writes:
@@ -536,19 +558,25 @@ class Server:
 
     def _rebuild_application(self):
         """The application for the new configuration, or None if the
-        reload failed (the current one then keeps serving)."""
-        if not CONF.reload_config_files():
-            LOG.error('Reload failed: the configuration files could not be '
-                      'read again; nothing changed')
-            return None
-        if self.app_loader is None:
-            return self.application
+        reload failed: the running configuration and application then
+        keep serving, and one error line says why."""
         try:
-            return self.app_loader()
-        except Exception:
-            LOG.exception('Reload failed: the application could not be '
-                          'rebuilt; the current one keeps serving')
-            return None
+            config.reload_config()
+        except config.ConfigError as error:
+            failure = f'the running configuration keeps serving: {error}'
+        else:
+            if self.app_loader is None:
+                return self.application
+            try:
+                return self.app_loader()
+            except Exception as error:
+                LOG.debug('The application could not be rebuilt',
+                          exc_info=True)
+                failure = f'the running application keeps serving: {error}'
+        # Outside the except clauses: a line logged there would get the
+        # exception appended by oslo.log.
+        LOG.error('Reload failed, %s', failure)
+        return None
 
     def _replace_workers(self):
         # The new workers start before the old ones are told to stop, and

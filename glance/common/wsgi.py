@@ -6,6 +6,7 @@ the project's exceptions into HTTP errors (`HTTP_ERRORS`).
 """
 import json
 
+from oslo_log import log as logging
 import routes
 import routes.middleware
 import webob
@@ -13,6 +14,8 @@ import webob.dec
 import webob.exc
 
 from glance.common import exception
+
+LOG = logging.getLogger(__name__)
 
 # The one table from the project's exceptions to HTTP errors. Subclasses
 # map through their nearest listed ancestor.
@@ -117,6 +120,13 @@ class Resource:
             response = self._respond(request)
         except webob.exc.HTTPException as error:
             response = error
+        except Exception:
+            # A bug or a broken dependency (the database, say): the
+            # traceback goes to the log at ERROR, with the request id of
+            # the context, and the client gets webob's 500 as upstream.
+            LOG.exception('Unexpected error answering %s %s',
+                          request.method, request.path_qs)
+            response = webob.exc.HTTPInternalServerError()
         return response(environ, start_response)
 
     def _respond(self, request):

@@ -174,16 +174,54 @@ def writing():
         yield connection
 
 
-def ensure_schema():
-    """Create or upgrade the schema of an SQLite database at start-up.
+class SchemaError(Exception):
+    """The database cannot be served: unreachable, or not at the schema
+    this code needs. The message is one line for the operator."""
 
-    Several processes or nodes may start together on one file: a lock file
-    beside the database lets one of them migrate while the others wait.
+
+def driver_message(error):
+    """The first line of a database error in the driver's own words."""
+    if isinstance(error, sqlalchemy.exc.DBAPIError) and error.orig:
+        error = error.orig
+    lines = str(error).strip().splitlines() or [type(error).__name__]
+    return lines[0]
+
+
+def ensure_schema():
+    """Make sure at start-up that the database has the current schema.
+
+    An SQLite file is created or upgraded here, as the README promises;
+    several processes or nodes may start together on one file, so a lock
+    file beside the database lets one of them migrate while the others
+    wait. A server database (PostgreSQL, MySQL) is prepared by the
+    operator with "glance-manage db sync": one that is not at the latest
+    revision stops the start with SchemaError, rather than answering 500
+    to every request.
     """
-    engine = get_engine()
-    if engine.dialect.name != 'sqlite' or not engine.url.database:
-        return
     from glance.db import migration
+    try:
+        engine = get_engine()
+        if engine.dialect.name == 'sqlite':
+            _upgrade_sqlite(engine, migration)
+            return
+        current = migration.current_version()
+    except sqlalchemy.exc.SQLAlchemyError as error:
+        raise SchemaError(f'Unable to use the database: '
+                          f'{driver_message(error)}') from error
+    head = migration.head_version()
+    if current is None:
+        raise SchemaError('The database has no Glance schema: run '
+                          '"glance-manage db sync"')
+    if current != head:
+        raise SchemaError(f'The database schema is at revision {current}, '
+                          f'not {head}: run "glance-manage db sync"')
+
+
+def _upgrade_sqlite(engine, migration):
+    if not engine.url.database:
+        # In memory: a fresh database for this process alone.
+        migration.upgrade('head')
+        return
     lock_path = os.path.abspath(engine.url.database) + '.migrate-lock'
     with open(lock_path, 'a') as lock_file:
         fcntl.flock(lock_file, fcntl.LOCK_EX)

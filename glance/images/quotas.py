@@ -8,12 +8,16 @@ from glance.common import exception
 
 CONF = cfg.CONF
 
+# user_storage_quota: a number of bytes with an optional unit.
+STORAGE_QUOTA_SYNTAX = r'\s*(\d+)\s*([KMGT]?B)?\s*'
+
 quota_opts = [
     cfg.IntOpt('image_size_cap', default=1099511627776, min=1,
                max=9223372036854775808,
                help='Largest image, in bytes, that may be uploaded '
                     '(default 1 TiB).'),
     cfg.StrOpt('user_storage_quota', default='0',
+               regex=f'(?i)^{STORAGE_QUOTA_SYNTAX}$',
                help='Most bytes of image data a project may hold across '
                     'its images, as a number with an optional unit B, KB, '
                     'MB, GB or TB (powers of 1024). 0 means no limit.'),
@@ -43,7 +47,7 @@ _UNITS = {'B': 1, 'KB': 1024, 'MB': 1024 ** 2, 'GB': 1024 ** 3,
 
 def storage_quota_bytes():
     """user_storage_quota in bytes (0 = unlimited)."""
-    match = re.fullmatch(r'\s*(\d+)\s*([KMGT]?B)?\s*',
+    match = re.fullmatch(STORAGE_QUOTA_SYNTAX,
                          CONF.user_storage_quota.upper())
     if not match:
         raise exception.Invalid('Invalid value for option user_storage_quota:'

@@ -4,16 +4,32 @@ options of what images show and how their data is hashed.
 Shared by the operations in `service`, `data` and `members`; quotas are
 in `quotas`, what policy rules see of an image in `policy_targets`.
 """
+import hashlib
+
 from oslo_config import cfg
+from oslo_config import types
 
 from glance.common import exception
 
 CONF = cfg.CONF
 
+class HashAlgorithm(types.String):
+    """A hashlib algorithm with a fixed-size digest (the multihash)."""
+
+    def __call__(self, value):
+        value = super().__call__(value)
+        try:
+            hashlib.new(value).hexdigest()
+        except (ValueError, TypeError):
+            raise ValueError(f'{value} is not a hashlib algorithm with a '
+                             'fixed-size digest')
+        return value
+
+
 image_opts = [
-    cfg.StrOpt('hashing_algorithm', default='sha512',
-               help='hashlib algorithm of the multihash (os_hash_value) '
-                    'computed while image data is uploaded.'),
+    cfg.Opt('hashing_algorithm', type=HashAlgorithm(), default='sha512',
+            help='hashlib algorithm of the multihash (os_hash_value) '
+                 'computed while image data is uploaded.'),
     cfg.BoolOpt('show_image_direct_url', default=False,
                 help='Show the store location of image data as '
                      '"direct_url". It tells clients where data lives in '

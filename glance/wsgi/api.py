@@ -11,8 +11,7 @@ nothing is monkey patched here.
 """
 import os
 
-from glance import store
-from glance.common import config
+from glance import app
 
 CONFIG_DIR_VARIABLE = 'OS_GLANCE_CONFIG_DIR'
 
@@ -27,10 +26,7 @@ def _config_files():
 
 def init_application():
     # args=[]: the command line belongs to the hosting server.
-    config.parse_args(args=[], default_config_files=_config_files())
-    config.setup_logging()
-    store.create_stores()
-    return config.load_paste_app('glance-api')
+    return app.load_app(args=[], default_config_files=_config_files())
 
 
 application = init_application()

@@ -75,7 +75,9 @@ def app_factory(global_conf, **local_conf):
 def main():
     logging.basicConfig(
         level=logging.DEBUG, stream=sys.stderr,
-        format='%(asctime)s %(process)d %(levelname)s %(name)s %(message)s')
+        format='%(asctime)s %(process)d %(levelname)s %(name)s %(message)s',
+        # oslo.log (imported by the server) gives the root a handler.
+        force=True)
     CONF(sys.argv[1:], project='glance', prog='server_app',
          default_config_files=[])
     server = api_server.Server(threads=100, app_loader=make_app)

@@ -6,14 +6,12 @@ other method on a known path gets 405 with an Allow header.
 from glance.api.v1 import images
 from glance.api.v1 import members
 from glance.common import wsgi
-import glance.db
 
 
 class API(wsgi.Router):
     """The /v1 application."""
 
     def __init__(self, mapper):
-        glance.db.ensure_schema()
         connect = self.connect_methods
         self.redirect_to_slash(mapper)
 

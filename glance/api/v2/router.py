@@ -6,7 +6,6 @@ from glance.api.v2 import image_tags
 from glance.api.v2 import images
 from glance.api.v2 import schemas
 from glance.common import wsgi
-import glance.db
 
 
 class SchemasController:
@@ -31,7 +30,6 @@ class API(wsgi.Router):
     """The /v2 application."""
 
     def __init__(self, mapper):
-        glance.db.ensure_schema()
         all_schemas = schemas.Schemas()
         connect = self.connect_methods
         self.redirect_to_slash(mapper)
