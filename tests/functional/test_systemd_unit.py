@@ -1,0 +1,256 @@
+"""The shipped systemd unit (etc/glance-api.service) for the install
+README.md describes ("Run it as a service").
+
+systemd's own checks: `systemd-analyze verify` on a root holding that
+install (a virtualenv made as README.md says, systemd's unit files and the
+unit) and `systemd-analyze security --offline` on the unit. systemd is not
+PID 1 where these tests run (a container), so the unit is not started for
+real; instead the daemon runs in a sandbox built from the same kernel
+features (namespaces, mounts, capabilities, no_new_privs, the kernel's
+memory-deny-write-execute) approximating the unit's settings, and uploads,
+downloads, notifies READY=1 and reloads there. The system call filter and
+the address families (seccomp) are not reproduced.
+"""
+import ctypes
+import hashlib
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from tests.functional import daemon
+
+UNIT = os.path.join(daemon.REPO, 'etc', 'glance-api.service')
+README = os.path.join(daemon.REPO, 'README.md')
+SYSTEMD_ANALYZE = shutil.which('systemd-analyze')
+TIMEOUT = 60
+
+needs_systemd_analyze = pytest.mark.skipif(
+    SYSTEMD_ANALYZE is None,
+    reason='systemd-analyze is not installed (Debian: the systemd package)')
+
+
+def service_settings():
+    """{key: [value, ...]} of the unit's [Service] section."""
+    settings, section = {}, None
+    with open(UNIT) as unit:
+        for line in unit:
+            line = line.strip()
+            if not line or line.startswith(('#', ';')):
+                continue
+            if line.startswith('['):
+                section = line
+            elif section == '[Service]':
+                key, _, value = line.partition('=')
+                settings.setdefault(key, []).append(value)
+    return settings
+
+
+def documented_venv():
+    """The virtualenv directory README.md installs the service into."""
+    with open(README) as readme:
+        match = re.search(r'python3 -m venv (/\S+)\n\s*\1/bin/pip install',
+                          readme.read())
+    assert match, 'README.md does not say where the service is installed'
+    return match.group(1)
+
+
+def test_the_unit_runs_what_the_documented_install_creates():
+    command = service_settings()['ExecStart'][0].split()
+    assert command[0] == documented_venv() + '/bin/glance-api'
+    config_file = command[command.index('--config-file') + 1]
+    with open(README) as readme:
+        assert os.path.dirname(config_file) + '/' in readme.read()
+
+
+def copy_into(root, path):
+    """Copy the host's file `path` to the same place under `root`."""
+    target = os.path.join(root, path.lstrip('/'))
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    shutil.copy2(os.path.realpath(path), target)
+
+
+@needs_systemd_analyze
+def test_the_unit_verifies_for_the_documented_install(tmp_path):
+    root = tmp_path / 'root'
+    shutil.copytree('/usr/lib/systemd/system',
+                    root / 'usr' / 'lib' / 'systemd' / 'system',
+                    symlinks=True)
+    for key in ('ExecReload', 'ExecStop', 'ExecStartPre'):
+        for command in service_settings().get(key, []):
+            copy_into(root, command.split()[0].lstrip('-+!@'))
+    # The install README.md describes, into the root: a virtualenv (made
+    # without pip: the test's pip installs into it, with no dependency).
+    source = tmp_path / 'source'
+    shutil.copytree(daemon.REPO, source, ignore=shutil.ignore_patterns(
+        'build', '*.egg-info', '.venv', '.git', '__pycache__', '.tox'))
+    venv = str(root) + documented_venv()
+    subprocess.run([sys.executable, '-m', 'venv', '--without-pip', venv],
+                   check=True)
+    subprocess.run(
+        [sys.executable, '-m', 'pip', '--python', venv + '/bin/python',
+         'install', '-q', '--no-deps', str(source)],
+        check=True, capture_output=True, timeout=300)
+    units = root / 'etc' / 'systemd' / 'system'
+    units.mkdir(parents=True)
+    shutil.copy(UNIT, units)
+
+    result = subprocess.run(
+        [SYSTEMD_ANALYZE, 'verify', f'--root={root}', 'glance-api.service'],
+        capture_output=True, text=True, timeout=TIMEOUT)
+
+    # Warnings (an unknown key, a bad value) do not change the exit code.
+    assert (result.returncode, result.stdout + result.stderr) == (0, '')
+
+
+@needs_systemd_analyze
+def test_the_units_exposure_is_3_or_lower():
+    result = subprocess.run(
+        [SYSTEMD_ANALYZE, 'security', '--offline=yes', '--no-pager', UNIT],
+        capture_output=True, text=True, timeout=TIMEOUT, check=True)
+
+    exposure = re.search(r'Overall exposure level for glance-api\.service: '
+                         r'(\d+\.\d+)', result.stdout)
+    assert exposure, result.stdout + result.stderr
+    assert float(exposure.group(1)) <= 3.0, result.stdout
+
+
+# The sandbox, as root in new mount and PID namespaces:
+# ProtectSystem=strict with StateDirectory= (the whole tree read-only, the
+# state directory bound read-write; /tmp stays read-only too, stricter than
+# PrivateTmp=), ProtectHome= (but where the test's interpreter lives),
+# ProtectProc=invisible with ProcSubset=pid, ProtectKernelTunables= (/sys
+# read-only), PrivateDevices= (a /dev of the pseudo devices), UMask=,
+# NoNewPrivileges=, an empty CapabilityBoundingSet= and
+# AmbientCapabilities=; MemoryDenyWriteExecute= is the kernel's prctl
+# (PR_SET_MDWE) where systemd 252 uses seccomp.
+SANDBOX = r'''
+set -e
+state=$1; shift
+mount --bind "$state" "$state"
+mount -o remount,bind,ro /
+mount -t proc -o hidepid=invisible,subset=pid proc /proc
+mount -o remount,bind,ro /sys
+for home in $HIDDEN_HOMES; do
+    mount -t tmpfs -o ro,mode=755 tmpfs "$home"
+done
+mount -t tmpfs -o mode=755,nosuid,noexec tmpfs /dev
+mknod -m 666 /dev/null c 1 3
+mknod -m 666 /dev/zero c 1 5
+mknod -m 666 /dev/full c 1 7
+mknod -m 666 /dev/random c 1 8
+mknod -m 666 /dev/urandom c 1 9
+mkdir /dev/shm
+mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm
+mount -o remount,bind,ro /dev
+umask 0027
+exec setpriv --no-new-privs --inh-caps=-all --bounding-set=-all "$@"
+'''
+
+# Memory that was writable never becomes executable, then exec.
+MDWE = '''
+import ctypes, os, sys
+if ctypes.CDLL(None, use_errno=True).prctl(65, 1, 0, 0, 0):
+    sys.exit('PR_SET_MDWE: ' + os.strerror(ctypes.get_errno()))
+os.execv(sys.argv[1], sys.argv[1:])
+'''
+
+
+def kernel_has_mdwe():
+    """PR_SET_MDWE (Linux 6.3), tried in a child process."""
+    return subprocess.run(
+        [sys.executable, '-c',
+         'import ctypes, sys\n'
+         'sys.exit(ctypes.CDLL(None).prctl(65, 1, 0, 0, 0) != 0)'],
+        timeout=TIMEOUT).returncode == 0
+
+
+def statuses(pid):
+    with open(f'/proc/{pid}/status') as status:
+        return dict(line.rstrip('\n').split(':\t', 1) for line in status)
+
+
+def notifications(sock, count):
+    sock.settimeout(daemon.START_TIMEOUT)
+    return [sock.recv(4096).decode() for _ in range(count)]
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which('unshare')
+                    or not shutil.which('setpriv'),
+                    reason='the sandbox needs root, unshare and setpriv')
+@pytest.mark.skipif(ctypes.sizeof(ctypes.c_void_p) != 8
+                    or not kernel_has_mdwe(),
+                    reason='the kernel has no PR_SET_MDWE (Linux 6.3)')
+def test_the_daemon_serves_in_the_units_sandbox(tmp_path, monkeypatch):
+    settings = service_settings()
+    # What the sandbox reproduces is what the unit asks for.
+    for key in ('NoNewPrivileges', 'MemoryDenyWriteExecute', 'ProtectHome',
+                'PrivateDevices', 'ProtectKernelTunables'):
+        assert settings[key] == ['yes'], key
+    assert (settings['ProtectSystem'], settings['ProtectProc'],
+            settings['ProcSubset'], settings['CapabilityBoundingSet'],
+            settings['AmbientCapabilities'], settings['UMask']) == (
+        ['strict'], ['invisible'], ['pid'], [''], [''], ['0027'])
+
+    interpreter = os.path.realpath(sys.executable)
+    hidden = ' '.join(
+        home for home in ('/home', '/root') if os.path.isdir(home)
+        and not f'{interpreter}/'.startswith(home + '/')
+        and not f'{daemon.REPO}/'.startswith(home + '/'))
+    (tmp_path / 'sandbox.sh').write_text(SANDBOX)
+    (tmp_path / 'mdwe.py').write_text(MDWE)
+    api = daemon.GlanceApi(tmp_path / 'api', workers=2, env={
+        'HIDDEN_HOMES': hidden, 'NOTIFY_SOCKET': str(tmp_path / 'notify')})
+    os.makedirs(api.state_path)
+    command = daemon.glance_api_command()
+    monkeypatch.setattr(daemon, 'glance_api_command', lambda: [
+        'unshare', '--mount', '--pid', '--fork', '--propagation', 'private',
+        '--kill-child=SIGTERM', 'sh', str(tmp_path / 'sandbox.sh'),
+        api.state_path, sys.executable, str(tmp_path / 'mdwe.py'),
+        *([sys.executable] if command[0] == sys.executable else []),
+        *command])
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as notify:
+        notify.bind(str(tmp_path / 'notify'))
+        with api:
+            assert notifications(notify, 1) == ['READY=1']
+            master, = daemon.child_pids(api.pid)
+            status = statuses(master)
+            assert (status['CapEff'], status['CapBnd'],
+                    status['NoNewPrivs']) == ('0' * 16, '0' * 16, '1')
+
+            data = os.urandom(3 * 1024 * 1024 + 17)
+            for body in (data, iter([data[:65536], data[65536:]])):
+                image = requests.post(
+                    api.url + '/v2/images', timeout=TIMEOUT,
+                    json={'disk_format': 'raw', 'container_format': 'bare'}
+                ).json()
+                upload = requests.put(
+                    f'{api.url}/v2/images/{image["id"]}/file', data=body,
+                    headers={'Content-Type': 'application/octet-stream'},
+                    timeout=TIMEOUT)
+                assert upload.status_code == 204, upload.text
+                download = requests.get(
+                    f'{api.url}/v2/images/{image["id"]}/file',
+                    timeout=TIMEOUT)
+                assert download.content == data
+                assert download.headers['Content-MD5']
+                stored = os.path.join(api.state_path, 'images', image['id'])
+                assert os.stat(stored).st_mode & 0o777 == 0o640
+                with open(stored, 'rb') as image_file:
+                    assert (hashlib.md5(image_file.read()).hexdigest()
+                            == requests.get(
+                                f'{api.url}/v2/images/{image["id"]}',
+                                timeout=TIMEOUT).json()['checksum'])
+
+            # ExecReload=: SIGHUP, then the new workers serve.
+            os.kill(master, signal.SIGHUP)
+            assert notifications(notify, 2) == ['RELOADING=1', 'READY=1']
+            assert requests.get(api.url + '/v2/images',
+                                timeout=TIMEOUT).status_code == 200
+        assert 'Traceback' not in api.log(), api.log()
