@@ -3,10 +3,12 @@
 The filesystem store writes to a temporary directory; the HTTP store reads
 from a real http.server running on 127.0.0.1 in a thread.
 """
+import ctypes
 import datetime
 import errno
 import http.server
 import ipaddress
+import mmap
 import os
 import re
 import socket
@@ -305,6 +307,95 @@ def test_add_fsyncs_the_file_before_naming_it_then_the_directory(
 
     # (is a directory, final name exists at that moment)
     assert calls == [(False, False), (True, True)]
+
+
+def test_the_file_mode_is_set_before_the_data_is_synced(
+        stores, set_option, monkeypatch):
+    # The mode then reaches the disk with the data, not at some later
+    # journal commit.
+    set_option('filesystem_store_file_perm', 640)
+    store.create_stores()
+    real_fsync = os.fsync
+    modes = []
+
+    def recording_fsync(fd):
+        status = os.fstat(fd)
+        if stat.S_ISREG(status.st_mode):
+            modes.append(stat.S_IMODE(status.st_mode))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, 'fsync', recording_fsync)
+    store.add_to_backend(IMAGE_ID, [DATA])
+
+    assert modes == [0o640]
+
+
+class _CacheStatRange(ctypes.Structure):
+    _fields_ = [('offset', ctypes.c_uint64), ('length', ctypes.c_uint64)]
+
+
+class _CacheStat(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_uint64) for name in (
+        'cached', 'dirty', 'writeback', 'evicted', 'recently_evicted')]
+
+
+def page_cache_state(path):
+    """cachestat(2) of a whole file (Linux 6.5+): its pages in the page
+    cache, and how many of them the disk does not have yet."""
+    syscall = ctypes.CDLL(None, use_errno=True).syscall
+    state = _CacheStat()
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if syscall(451, fd, ctypes.byref(_CacheStatRange(0, 0)),
+                   ctypes.byref(state), 0) != 0:
+            error = ctypes.get_errno()
+            pytest.skip(f'no cachestat(2) here: {os.strerror(error)}')
+    finally:
+        os.close(fd)
+    return state
+
+
+def skip_unless_on_a_disk(path):
+    # tmpfs and the like keep pages in memory only: never written back.
+    with open('/proc/mounts') as mounts:
+        points = [line.split() for line in mounts]
+    path = os.path.realpath(path)
+    _, mount_point, kind = max(
+        ((len(point), point, kind) for _, point, kind, *_ in points
+         if path == point or path.startswith(point.rstrip('/') + '/')))
+    if kind in ('tmpfs', 'ramfs', 'overlay'):
+        pytest.skip(f'{path} is on {kind}, not on a disk')
+
+
+@pytest.mark.parametrize('size', [8 * 1024 * 1024 + 1000,
+                                  70 * 1024 * 1024])
+def test_added_data_is_on_disk_and_still_cached(stores, size):
+    # Observed in the kernel's own page cache counters: when add()
+    # returns, no page of the image waits to be written (the data is on
+    # the disk), and the pages stay cached for the downloads to come.
+    # Below and above the writeback window.
+    skip_unless_on_a_disk(stores)
+    data = os.urandom(1024 * 1024) * (size // (1024 * 1024)) + b'x' * (
+        size % (1024 * 1024))
+    store.add_to_backend(IMAGE_ID, chunks_of(data, 4 * 1024 * 1024))
+
+    state = page_cache_state(stores / IMAGE_ID)
+    assert (state.dirty, state.writeback) == (0, 0)
+    assert state.cached * mmap.PAGESIZE >= size
+    assert (stores / IMAGE_ID).read_bytes() == data
+
+
+def test_direct_io_data_is_on_disk_and_not_cached(stores, set_option):
+    skip_unless_on_a_disk(stores)
+    set_option('filesystem_store_direct_io', True)
+    store.create_stores()
+    data = os.urandom(8 * 1024 * 1024 + 1000)
+    store.add_to_backend(IMAGE_ID, chunks_of(data, 4 * 1024 * 1024))
+
+    state = page_cache_state(stores / IMAGE_ID)
+    assert (state.dirty, state.writeback) == (0, 0)
+    # At most the unaligned tail went through the cache (the truncate).
+    assert state.cached <= 1
 
 
 

@@ -369,9 +369,10 @@ class Store(driver.Store):
         """Make the written data durable and set its mode; returns its size."""
         try:
             bytes_written = writer.finish()
-            os.fsync(writer.fd)
+            # Before the fsync, so that the mode is as durable as the data.
             if self.file_mode is not None:
                 os.fchmod(writer.fd, self.file_mode)
+            os.fsync(writer.fd)
             writer.close()
         except OSError as error:
             _raise_write_error(error)
