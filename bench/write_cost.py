@@ -33,7 +33,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
-from glance.store import filesystem  # noqa: E402
+from glance.store.drivers import filesystem  # noqa: E402
 
 MiB = 1024 * 1024
 CHUNK = 4 * MiB
