@@ -8,16 +8,17 @@ plain WSGI server, to a pool of ordinary threads.
 """
 import collections
 import concurrent.futures
+import sys
 
 _executor = None
 
 
 def _eventlet_active():
-    try:
-        import eventlet.patcher
-    except ImportError:
-        return False
-    return eventlet.patcher.is_monkey_patched('thread')
+    # Monkey patching imported eventlet; never import it here: imported
+    # on a request's thread, it leaves the process hanging at its exit
+    # (gunicorn's and uwsgi's workers would not stop).
+    patcher = sys.modules.get('eventlet.patcher')
+    return patcher is not None and patcher.is_monkey_patched('thread')
 
 
 def start(function, *args, after=None):

@@ -4,6 +4,7 @@ A `Router` matches a path with Routes and hands the request to a
 `Resource`, which runs deserializer -> controller -> serializer and turns
 the project's exceptions into HTTP errors (`HTTP_ERRORS`).
 """
+import io
 import json
 
 from oslo_log import log as logging
@@ -16,6 +17,12 @@ import webob.exc
 from glance.common import exception
 
 LOG = logging.getLogger(__name__)
+
+try:
+    # Only there inside a uwsgi process.
+    import uwsgi
+except ImportError:
+    uwsgi = None
 
 # The one table from the project's exceptions to HTTP errors. Subclasses
 # map through their nearest listed ancestor.
@@ -57,11 +64,31 @@ class Request(webob.Request):
         return self.environ['glance.context']
 
     def has_body(self):
+        """Whether the request has a body; one sent without Content-Length
+        (chunked) is then readable from body_file to its end."""
         encoding = self.headers.get('Transfer-Encoding', '').lower()
         if encoding in BODY_TRANSFER_ENCODINGS and self.method in BODY_METHODS:
-            self.is_body_readable = True
+            if self.content_length is not None or not self.is_body_readable:
+                self._accept_unsized_body(encoding)
             return True
         return bool(self.content_length)
+
+    def _accept_unsized_body(self, encoding):
+        # A Transfer-Encoding overrides any Content-Length (RFC 9112 6.3):
+        # under uwsgi, which passes both on, the length would count the
+        # chunks' framing as data.
+        self.content_length = None
+        # webob reads nothing without Content-Length unless the server
+        # says wsgi.input ends with the body (gunicorn, eventlet). uwsgi
+        # does not, and its wsgi.input holds none of a chunked body: that
+        # comes from its chunked-input API.
+        if (encoding == 'chunked' and uwsgi is not None
+                and 'uwsgi.version' in self.environ):
+            # Buffered: a read(n) returns n bytes (or the rest), however
+            # small the client's chunks.
+            self.body_file_raw = io.BufferedReader(
+                ChunkedInput(uwsgi.chunked_read))
+        self.is_body_readable = True
 
     def json_body_or_error(self):
         """The JSON document in the body, or 400 as upstream words it."""
@@ -74,6 +101,31 @@ class Request(webob.Request):
             raise webob.exc.HTTPBadRequest(
                 explanation='Unexpected body type. Expected list/dict.')
         return document
+
+
+class ChunkedInput(io.RawIOBase):
+    """A file over a function that returns the body's next chunk, b'' at
+    its end (and raises OSError if the client stops short)."""
+
+    def __init__(self, read_chunk):
+        self._read_chunk = read_chunk
+        self._pending = memoryview(b'')
+        self._ended = False
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        if not buffer:
+            return 0
+        if not self._pending and not self._ended:
+            chunk = self._read_chunk()
+            self._ended = not chunk
+            self._pending = memoryview(chunk or b'')
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
 
 
 def json_response(response, document, status=200):

@@ -11,6 +11,11 @@ and stops it by PID: SIGTERM, then SIGKILL of its process group when it is
 slow to go. `extra_config` is appended to the configuration (oslo.config
 merges repeated sections), e.g. '[paste_deploy]\\nflavor = keystone\\n...'
 for a keystone variant.
+
+With `wsgi_server`, the command line of a WSGI server (uwsgi, gunicorn)
+serving glance.wsgi.api:application, with {port} where the port goes, that
+server runs instead of glance-api, on the same configuration (found through
+OS_GLANCE_CONFIG_DIR); `workers` is then the server's business.
 """
 import http.client
 import os
@@ -26,6 +31,8 @@ PASTE_FILE = os.path.join(REPO, 'etc', 'glance-api-paste.ini')
 # Generous: the start and the stop normally take about a second.
 START_TIMEOUT = 30
 STOP_TIMEOUT = 15
+# What glance-api (and uwsgi), and gunicorn, say when the port is taken.
+PORT_TAKEN_MESSAGES = ('Address already in use', 'Connection in use')
 
 
 def glance_api_command():
@@ -68,7 +75,8 @@ def child_pids(pid):
 class GlanceApi:
     """A glance-api process with its configuration, state and log."""
 
-    def __init__(self, directory, extra_config='', workers=2, env=None):
+    def __init__(self, directory, extra_config='', workers=2, env=None,
+                 wsgi_server=None):
         self.directory = os.fspath(directory)
         os.makedirs(self.directory, exist_ok=True)
         self.state_path = os.path.join(self.directory, 'state')
@@ -83,6 +91,9 @@ class GlanceApi:
                       if self.env.get('PYTHONPATH') else []))
         self.env.pop('NOTIFY_SOCKET', None)
         self.env.update(env or {})
+        self.wsgi_server = wsgi_server
+        if wsgi_server:
+            self.env['OS_GLANCE_CONFIG_DIR'] = self.directory
         self.port = None
         self.process = None
         # Once stopped, the group id may belong to someone else: hands off.
@@ -130,9 +141,7 @@ class GlanceApi:
             with open(self.log_file, 'ab') as log:
                 # A session of its own, so that stop() can kill the group.
                 self.process = subprocess.Popen(
-                    glance_api_command() + ['--config-file',
-                                            self.config_file],
-                    stdout=log, stderr=subprocess.STDOUT,
+                    self.command(), stdout=log, stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL, env=self.env,
                     cwd=self.directory, start_new_session=True)
             self.stopped = False
@@ -142,8 +151,14 @@ class GlanceApi:
             except Exception:
                 self.stop()
                 if (attempt + 1 == attempts
-                        or 'Address already in use' not in self.log()):
+                        or not any(message in self.log()
+                                   for message in PORT_TAKEN_MESSAGES)):
                     raise
+
+    def command(self):
+        if self.wsgi_server:
+            return [arg.format(port=self.port) for arg in self.wsgi_server]
+        return glance_api_command() + ['--config-file', self.config_file]
 
     def _answers(self):
         connection = http.client.HTTPConnection('127.0.0.1', self.port,

@@ -204,6 +204,21 @@ def test_chunked_upload(client):
     assert download(client, image['id']).body == DATA
 
 
+def test_chunked_upload_with_a_content_length_reads_the_chunks(client):
+    """Transfer-Encoding wins over a Content-Length sent beside it (uwsgi
+    passes both on): the body is read to its end, not to the length."""
+    image = client.create_image()
+    request = webob.Request.blank(
+        file_path(image['id']),
+        headers={'Transfer-Encoding': 'chunked', 'Content-Length': '10',
+                 'Content-Type': OCTET_STREAM},
+        environ={'REQUEST_METHOD': 'PUT', 'wsgi.input': io.BytesIO(DATA)})
+    response = request.get_response(client.app)
+    assert response.status_int == 204, response.body
+    assert show(client, image['id'])['size'] == len(DATA)
+    assert download(client, image['id']).body == DATA
+
+
 def test_upload_with_matching_size_header(client):
     image = client.create_image()
     response = upload_chunked(client, image['id'], DATA,
