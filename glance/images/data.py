@@ -38,7 +38,9 @@ def read_chunks(body_file, chunk_size=UPLOAD_CHUNK_SIZE):
     while True:
         try:
             chunk = body_file.read(chunk_size)
-        except (OSError, ValueError) as error:
+        # The server's own errors too: gunicorn's for a malformed chunk
+        # (InvalidChunkSize, ...) are neither OSError nor ValueError.
+        except Exception as error:
             raise ClientReadError(
                 'Error reading the image data from the request: %s' % error)
         if not chunk:

@@ -290,6 +290,17 @@ def test_a_body_cut_short_leaves_the_image_queued(server, framing):
     assert image['size'] is None
 
 
+def test_a_malformed_chunk_size_is_refused(server):
+    if server.wsgi_server and server.wsgi_server[0] == UWSGI:
+        pytest.xfail('uwsgi takes a chunk size that is not hex for the '
+                     'last chunk: the body ends there, empty')
+    image_id = create_image(server)
+    status = send_raw(server, put_head(image_id, 'Transfer-Encoding: chunked'),
+                      b'zz\r\n' + DATA[:1000] + b'\r\n0\r\n\r\n')
+    assert status == 400
+    assert show(server, image_id)['status'] == 'queued'
+
+
 def test_chunked_with_a_content_length_stores_the_data(server):
     """Transfer-Encoding wins over a Content-Length sent with it (uwsgi
     passes both on): the data is stored without the chunks' framing, or
