@@ -14,9 +14,9 @@ import sys
 import pytest
 import requests
 
-from tests.functional import daemon
+from tests.helpers import REPO
 
-README = os.path.join(daemon.REPO, 'README.md')
+README = os.path.join(REPO, 'README.md')
 README_URL = 'http://127.0.0.1:9292'
 BIN = os.path.dirname(sys.executable)
 OPENSTACK = os.path.join(BIN, 'openstack')
