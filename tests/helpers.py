@@ -148,6 +148,39 @@ def identity_headers(project, roles=('member', 'reader'), user=None):
             'X-Roles': ','.join(roles)}
 
 
+# -- v2 requests -------------------------------------------------------------
+
+# 1024 bytes, each position distinguishable
+IMAGE_DATA = bytes(range(256)) * 4
+MISSING_ID = '00000000-0000-4000-8000-000000000000'
+
+
+def show(client, image_id):
+    response = client.get(f'/v2/images/{image_id}')
+    assert response.status_int == 200, response.body
+    return response.json
+
+
+def file_path(image_id):
+    return f'/v2/images/{image_id}/file'
+
+
+def assert_error(response, status, message):
+    assert response.status_int == status, response.body
+    assert message in response.text, response.text
+
+
+def active_image(client, data=IMAGE_DATA, **values):
+    image = client.create_image(**values)
+    response = client.upload(image['id'], data)
+    assert response.status_int == 204, response.body
+    return show(client, image['id'])
+
+
+def download(client, image_id, **headers):
+    return client.get(file_path(image_id), headers=headers)
+
+
 # -- v1 requests -------------------------------------------------------------
 
 def meta_headers(properties=None, **meta):
@@ -326,6 +359,24 @@ def create_image(server, session=requests, **fields):
     return response.json()
 
 
+def outputs_of(processes, timeout=TIMEOUT):
+    """The stdout of each (what, Popen) of commands run side by side,
+    each of which must succeed; those left running are killed."""
+    outputs = []
+    try:
+        for what, process in processes:
+            out, err = process.communicate(timeout=timeout)
+            assert process.returncode == 0, (
+                f'{what} failed ({process.returncode}):\n{out}\n{err}')
+            outputs.append(out)
+    finally:
+        for _, process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    return outputs
+
+
 # -- the glance CLI (python-glanceclient) ------------------------------------
 
 def parse_table(text):
@@ -377,25 +428,13 @@ class Glance:
 
     def run_all(self, *commands):
         """The stdout of several read-only commands, run side by side."""
-        processes = [subprocess.Popen(
-            ['/bin/sh', '-c', 'exec "$0" "$@" 0<&-', GLANCE,
-             '--os-image-url', self.api.url, '--os-auth-token', 'x',
-             '--os-image-api-version', '2', *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env=self.env) for args in commands]
-        outputs = []
-        try:
-            for args, process in zip(commands, processes, strict=True):
-                out, err = process.communicate(timeout=TIMEOUT)
-                assert process.returncode == 0, (
-                    f'glance {" ".join(args)} failed: {out}\n{err}')
-                outputs.append(out)
-        finally:
-            for process in processes:
-                if process.poll() is None:
-                    process.kill()
-                    process.wait()
-        return outputs
+        return outputs_of([
+            (f'glance {" ".join(args)}', subprocess.Popen(
+                ['/bin/sh', '-c', 'exec "$0" "$@" 0<&-', GLANCE,
+                 '--os-image-url', self.api.url, '--os-auth-token', 'x',
+                 '--os-image-api-version', '2', *args],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                env=self.env)) for args in commands])
 
     def show(self, *args):
         return parse_show(self.run(*args).stdout)

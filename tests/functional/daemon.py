@@ -22,10 +22,10 @@ import sys
 
 from tests.functional.process import ServerProcess
 from tests.functional.process import answers
+from tests.helpers import PASTE_FILE
 from tests.helpers import REPO
 from tests.helpers import free_port
 
-PASTE_FILE = os.path.join(REPO, 'etc', 'glance-api-paste.ini')
 # What glance-api (and uwsgi), and gunicorn, say when the port is taken.
 PORT_TAKEN_MESSAGES = ('Address already in use', 'Connection in use')
 

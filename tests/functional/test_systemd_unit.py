@@ -38,6 +38,7 @@ from tests.functional import daemon
 from tests.functional import process
 from tests.functional.process import ServerProcess
 from tests.functional.process import child_pids
+from tests.helpers import PASTE_FILE
 from tests.helpers import REPO
 from tests.helpers import free_port
 from tests.helpers import wait_for
@@ -382,7 +383,7 @@ def user_manager(directory, config_file):
            'PYTHON': sys.executable, 'REPO': REPO,
            'SITE_PACKAGES': next(path for path in sys.path
                                  if path.endswith('site-packages')),
-           'CONFIG_FILE': str(config_file), 'PASTE_FILE': daemon.PASTE_FILE,
+           'CONFIG_FILE': str(config_file), 'PASTE_FILE': PASTE_FILE,
            'UNITS': str(directory / 'units'), 'LIFETIME': '300'}
     manager = None
 

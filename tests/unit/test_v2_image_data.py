@@ -10,7 +10,7 @@ import webob
 
 import glance.db
 from glance.db import images as image_db
-from tests.conftest import PATCH_TYPE
+from tests.helpers import PATCH_TYPE
 
 DATA = bytes(range(256)) * 4  # 1024 bytes, each position distinguishable
 MISSING_ID = '00000000-0000-4000-8000-000000000000'
