@@ -261,6 +261,14 @@ def listed_ids(client, query='', path='/v1/images/detail'):
     return [image['id'] for image in response.json['images']]
 
 
+# -- the store ---------------------------------------------------------------
+
+def read_all(uri, **kwargs):
+    """(the data, the size) that glance.store gets at `uri`."""
+    iterator, total_size = store.get_from_backend(uri, **kwargs)
+    return b''.join(iterator), total_size
+
+
 # -- over the network --------------------------------------------------------
 
 def free_port():
