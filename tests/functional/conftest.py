@@ -4,6 +4,7 @@ import re
 import pytest
 
 from tests.functional.daemon import GlanceApi
+from tests.functional.process import serving
 
 # What the server logs when a request failed on its side.
 SERVER_ERROR = re.compile(r'Traceback|" 5\d\d \d')
@@ -15,13 +16,9 @@ def glance_api(tmp_path_factory):
     the admin) with 2 workers, an SQLite file and a filesystem store, for
     the tests of one module. Its log is printed when the module is done
     (shown by pytest with -s, or when that teardown fails)."""
-    api = GlanceApi(tmp_path_factory.mktemp('glance-api'), workers=2)
-    api.start()
-    try:
+    with serving(GlanceApi(tmp_path_factory.mktemp('glance-api'),
+                           workers=2)) as api:
         yield api
-    finally:
-        api.stop()
-        print(f'--- log of glance-api on port {api.port}:\n{api.log()}')
 
 
 @pytest.fixture(autouse=True)

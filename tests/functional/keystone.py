@@ -31,15 +31,14 @@ sends SIGTERM to gunicorn, then SIGKILL to its process group when it is
 slow to go.
 """
 import collections
-import http.client
 import os
 import secrets
-import signal
 import sqlite3
 import subprocess
-import time
 
-from tests.functional.daemon import free_port
+from tests.functional.process import ServerProcess
+from tests.functional.process import answers
+from tests.helpers import free_port
 
 ENV_VAR = 'GLANCE_TEST_KEYSTONE_VENV'
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -47,7 +46,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ENTRY_DIR = os.path.join(HERE, 'keystone_entry')
 ENTRY_APP = 'glance_tests_keystone_app:application'
 START_TIMEOUT = 60
-STOP_TIMEOUT = 15
 COMMAND_TIMEOUT = 120
 HOW_TO_ENABLE = (
     f'set {ENV_VAR} to a virtualenv with keystone==30.0.0 and gunicorn to '
@@ -72,7 +70,7 @@ def venv_problem():
     return None
 
 
-class Keystone:
+class Keystone(ServerProcess):
     """A Keystone under gunicorn with its configuration, state and logs."""
 
     ROLES = ('admin', 'member', 'reader', 'service')
@@ -91,8 +89,6 @@ class Keystone:
         self.venv = venv or os.environ[ENV_VAR]
         self.directory = None
         self.port = None
-        self.process = None
-        self.stopped = False
         self.admin_password = secrets.token_hex(12)
         self.accounts = {'admin': Account('admin', self.admin_password,
                                           'admin')}
@@ -102,8 +98,12 @@ class Keystone:
         self.project_ids = {}
         self.user_ids = {}
         self.role_ids = {}
-        self.env = {key: value for key, value in os.environ.items()
-                    if not key.startswith(('OS_', 'PYTHON'))}
+        super().__init__(
+            None, None, name='keystone (gunicorn)',
+            env={key: value for key, value in os.environ.items()
+                 if not key.startswith(('OS_', 'PYTHON'))},
+            ready=lambda: answers(self.port, '/v3', timeout=10),
+            start_timeout=START_TIMEOUT, poll_interval=0.1)
 
     @property
     def url(self):
@@ -116,10 +116,6 @@ class Keystone:
 
     def path(self, *names):
         return os.path.join(self.directory, *names)
-
-    @property
-    def log_file(self):
-        return self.path('gunicorn.log')
 
     def log(self):
         """The logs of gunicorn and of Keystone."""
@@ -143,12 +139,13 @@ class Keystone:
             self.directory = os.path.join(self.base_directory,
                                           f'keystone-{self.port}')
             os.makedirs(self.directory)
-            self.stopped = False
+            self.cwd = self.directory
+            self.log_file = self.path('gunicorn.log')
             try:
                 self._configure()
                 self._manage_all()
-                self._start_gunicorn()
-                self._wait_until_serving()
+                self.command = self._gunicorn_command()
+                super().start()
                 self._populate()
                 return self
             except Exception:
@@ -208,7 +205,7 @@ class Keystone:
                      '--bootstrap-public-url', self.auth_url,
                      '--bootstrap-region-id', 'RegionOne')
 
-    def _start_gunicorn(self):
+    def _gunicorn_command(self):
         gunicorn = os.path.join(self.venv, 'bin', 'gunicorn')
         options = []
         # Recent gunicorns open a control socket in ~/.gunicorn by default,
@@ -218,86 +215,11 @@ class Keystone:
                                timeout=COMMAND_TIMEOUT).stdout
         if '--no-control-socket' in usage:
             options.append('--no-control-socket')
-        with open(self.log_file, 'ab') as log:
-            # A session of its own, so that stop() can kill the group.
-            self.process = subprocess.Popen(
-                [gunicorn, '--bind', f'127.0.0.1:{self.port}',
-                 '--workers', '1', '--threads', '1', '--timeout', '120',
-                 *options,
-                 '--access-logfile', self.path('access.log'),
-                 '--pythonpath', ENTRY_DIR, ENTRY_APP],
-                stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, env=self.env,
-                cwd=self.directory, start_new_session=True)
-
-    def _answers(self):
-        connection = http.client.HTTPConnection('127.0.0.1', self.port,
-                                                timeout=10)
-        try:
-            connection.request('GET', '/v3')
-            return connection.getresponse().status == 200
-        except (OSError, http.client.HTTPException):
-            return False
-        finally:
-            connection.close()
-
-    def _wait_until_serving(self):
-        deadline = time.monotonic() + START_TIMEOUT
-        while not self._answers():
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f'keystone (gunicorn) exited with '
-                    f'{self.process.returncode}:\n{self.log()}')
-            if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f'keystone did not answer in {START_TIMEOUT} s:\n'
-                    f'{self.log()}')
-            time.sleep(0.1)
-
-    def _group_alive(self):
-        try:
-            os.killpg(self.process.pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-
-    def stop(self):
-        """SIGTERM to gunicorn (it stops its worker), SIGKILL to its
-        process group if it is not gone in time."""
-        if self.process is None or self.stopped:
-            return
-        self.stopped = True
-        process, pid = self.process, self.process.pid
-        if process.poll() is None:
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                pass
-        # The group id cannot have been reused while any member lives.
-        deadline = time.monotonic() + STOP_TIMEOUT
-        while True:
-            process.poll()
-            if not self._group_alive() or time.monotonic() > deadline:
-                break
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                break
-            time.sleep(0.05)
-        if process.poll() is None:
-            process.wait(timeout=STOP_TIMEOUT)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
+        return [gunicorn, '--bind', f'127.0.0.1:{self.port}',
+                '--workers', '1', '--threads', '1', '--timeout', '120',
+                *options,
+                '--access-logfile', self.path('access.log'),
+                '--pythonpath', ENTRY_DIR, ENTRY_APP]
 
     # Through the Keystone API.
 

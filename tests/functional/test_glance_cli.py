@@ -10,100 +10,22 @@ import hashlib
 import os
 import re
 import subprocess
-import sys
 import time
 import uuid
 
 import pytest
 import requests
 
-GLANCE = os.path.join(os.path.dirname(sys.executable), 'glance')
+from tests.helpers import GLANCE
+from tests.helpers import Glance
+from tests.helpers import create_image
+from tests.helpers import get_json
+from tests.helpers import parse_table
+
 TIMEOUT = 60
 
 pytestmark = pytest.mark.skipif(not os.access(GLANCE, os.X_OK),
                                 reason='python-glanceclient not installed')
-
-
-def parse_table(text):
-    """The rows of the first prettytable in `text`, as dicts. A row whose
-    first cell is empty continues the value of the row above (prettytable
-    wraps long values, e.g. os_hash_value, at 80 characters)."""
-    header, rows = None, []
-    for line in text.splitlines():
-        if not line.startswith('|'):
-            continue
-        cells = [cell.strip() for cell in line.strip().strip('|').split('|')]
-        if header is None:
-            header = cells
-        elif rows and not cells[0]:
-            for key, cell in zip(header[1:], cells[1:], strict=False):
-                rows[-1][key] += cell
-        else:
-            rows.append(dict(zip(header, cells, strict=False)))
-    return rows
-
-
-def parse_show(text):
-    """{property: value} of an image-show style table."""
-    return {row['Property']: row['Value'] for row in parse_table(text)}
-
-
-class Glance:
-    """Runs `glance ...` against one server, with one HOME."""
-
-    def __init__(self, api, home):
-        self.api = api
-        self.env = {key: value for key, value in os.environ.items()
-                    if not key.startswith('OS_')}
-        self.env['HOME'] = str(home)
-
-    def run(self, *args, check=True):
-        # With stdin closed: image-create uploads whatever stdin holds when
-        # it is not a terminal (even /dev/null, as an empty image).
-        result = subprocess.run(
-            ['/bin/sh', '-c', 'exec "$0" "$@" 0<&-', GLANCE,
-             '--os-image-url', self.api.url, '--os-auth-token', 'x',
-             '--os-image-api-version', '2', *args],
-            capture_output=True, text=True, env=self.env, timeout=TIMEOUT)
-        if check:
-            assert result.returncode == 0, (
-                f'glance {" ".join(args)} failed ({result.returncode}):\n'
-                f'{result.stdout}\n{result.stderr}')
-        return result
-
-    def run_all(self, *commands):
-        """The stdout of several read-only commands, run side by side."""
-        processes = [subprocess.Popen(
-            ['/bin/sh', '-c', 'exec "$0" "$@" 0<&-', GLANCE,
-             '--os-image-url', self.api.url, '--os-auth-token', 'x',
-             '--os-image-api-version', '2', *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env=self.env) for args in commands]
-        outputs = []
-        try:
-            for args, process in zip(commands, processes, strict=True):
-                out, err = process.communicate(timeout=TIMEOUT)
-                assert process.returncode == 0, (
-                    f'glance {" ".join(args)} failed: {out}\n{err}')
-                outputs.append(out)
-        finally:
-            for process in processes:
-                if process.poll() is None:
-                    process.kill()
-                    process.wait()
-        return outputs
-
-    def show(self, *args):
-        return parse_show(self.run(*args).stdout)
-
-    def list(self, *args):
-        """The (ID, Name) rows of image-list."""
-        return [(row['ID'], row['Name'])
-                for row in parse_table(self.run('image-list', *args).stdout)]
-
-    def create(self, name, *args):
-        return self.show('image-create', '--name', name, '--disk-format',
-                         'raw', '--container-format', 'bare', *args)
 
 
 @pytest.fixture(scope='module')
@@ -115,22 +37,6 @@ def glance(glance_api, tmp_path_factory):
 def unique():
     """A name no other test uses."""
     return 'cli-' + uuid.uuid4().hex[:12]
-
-
-def api_create(api, **fields):
-    """An image created over HTTP (setup the CLI is not tested by)."""
-    fields.setdefault('disk_format', 'raw')
-    fields.setdefault('container_format', 'bare')
-    response = requests.post(api.url + '/v2/images', json=fields,
-                             timeout=TIMEOUT)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def api_get(api, path):
-    response = requests.get(api.url + path, timeout=TIMEOUT)
-    response.raise_for_status()
-    return response.json()
 
 
 @pytest.fixture
@@ -160,7 +66,7 @@ def test_create_with_file_show_and_download(glance, glance_api, data_file,
 
     shown = glance.show('image-show', created['id'])
     assert shown == created
-    raw = api_get(glance_api, f'/v2/images/{created["id"]}')
+    raw = get_json(glance_api, f'/v2/images/{created["id"]}')
     assert raw['checksum'] == created['checksum']
     assert raw['os_hash_value'] == created['os_hash_value']
     assert raw['size'] == len(data)
@@ -190,7 +96,7 @@ def test_create_without_data_is_queued(glance, unique):
 def test_upload_to_a_queued_image_and_download_to_stdout(
         glance, glance_api, data_file):
     path, data = data_file
-    image = api_create(glance_api, name='upload-later')
+    image = create_image(glance_api, name='upload-later')
 
     glance.run('image-upload', '--file', str(path), image['id'])
 
@@ -207,8 +113,8 @@ def test_upload_to_a_queued_image_and_download_to_stdout(
 
 
 def test_hidden_images(glance, glance_api, unique):
-    shown = api_create(glance_api, name=unique + '-shown', group=unique)
-    hidden = api_create(glance_api, name=unique + '-hidden', group=unique)
+    shown = create_image(glance_api, name=unique + '-shown', group=unique)
+    hidden = create_image(glance_api, name=unique + '-hidden', group=unique)
 
     assert glance.show('image-update', hidden['id'], '--hidden',
                        'True')['os_hidden'] == 'True'
@@ -235,27 +141,27 @@ def test_update_name_and_properties(glance, glance_api, unique):
     assert updated['added'] == '3'
     assert 'drop' not in updated
     assert updated['min_disk'] == '2'
-    raw = api_get(glance_api, f'/v2/images/{image["id"]}')
+    raw = get_json(glance_api, f'/v2/images/{image["id"]}')
     assert (raw['name'], raw['keep'], raw['added'], raw['min_disk']) == (
         unique + '-renamed', 'changed', '3', 2)
     assert 'drop' not in raw
 
 
 def test_tags(glance, glance_api, unique):
-    image = api_create(glance_api, name=unique)
+    image = create_image(glance_api, name=unique)
 
     glance.run('image-tag-update', image['id'], 'alpha')
     tagged = parse_table(glance.run('image-tag-update', image['id'],
                                     'beta').stdout)
     assert tagged[0]['ID'] == image['id']
-    assert sorted(api_get(glance_api, f'/v2/images/{image["id"]}')['tags']) \
+    assert sorted(get_json(glance_api, f'/v2/images/{image["id"]}')['tags']) \
         == ['alpha', 'beta']
     assert glance.list('--tag', 'alpha', '--property-filter',
                        f'name={unique}') == [(image['id'], unique)]
 
     glance.run('image-tag-delete', image['id'], 'alpha')
 
-    assert api_get(glance_api, f'/v2/images/{image["id"]}')['tags'] == [
+    assert get_json(glance_api, f'/v2/images/{image["id"]}')['tags'] == [
         'beta']
     assert glance.show('image-show', image['id'])['tags'] == '["beta"]'
     assert glance.list('--tag', 'alpha', '--property-filter',
@@ -272,7 +178,7 @@ def test_list_filters_and_sorting(glance, glance_api, unique):
                                      ('a', 'shared', 'x'),
                                      ('b', 'private', 'y'),
                                      ('d', 'community', 'x')]:
-        api_create(glance_api, name=f'{unique}-{name}',
+        create_image(glance_api, name=f'{unique}-{name}',
                    visibility=visibility, group=unique, flavor=flavor)
     mine = ('image-list', '--property-filter', f'group={unique}')
     everything = (*mine, '--visibility', 'all')
@@ -309,7 +215,7 @@ def test_list_filters_and_sorting(glance, glance_api, unique):
 
 def test_list_pages_through_more_images_than_a_page(glance, glance_api,
                                                     unique):
-    created = {api_create(glance_api, name=f'{unique}-{number}',
+    created = {create_image(glance_api, name=f'{unique}-{number}',
                           tags=[unique])['id'] for number in range(7)}
 
     listed = glance.list('--tag', unique, '--page-size', '2')
@@ -369,7 +275,7 @@ def test_members(glance, unique):
 
 
 def test_members_of_a_private_image_are_refused(glance, glance_api, unique):
-    image = api_create(glance_api, name=unique, visibility='private')
+    image = create_image(glance_api, name=unique, visibility='private')
 
     result = glance.run('member-create', image['id'], 'project-a',
                         check=False)

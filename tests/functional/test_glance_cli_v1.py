@@ -10,21 +10,21 @@ import hashlib
 import os
 import pty
 import subprocess
-import sys
 import uuid
 
 import pytest
 import requests
 
 from tests.functional.daemon import GlanceApi
-from tests.functional.test_glance_cli import parse_show
-from tests.functional.test_glance_cli import parse_table
-from tests.unit.v1_helpers import WebServer
+from tests.functional.process import serving
+from tests.helpers import GLANCE
+from tests.helpers import NO_PROXY
+from tests.helpers import WebServer
+from tests.helpers import get_json
+from tests.helpers import parse_show
+from tests.helpers import parse_table
 
-GLANCE = os.path.join(os.path.dirname(sys.executable), 'glance')
 TIMEOUT = 60
-NO_PROXY = {'no_proxy': '127.0.0.1,localhost',
-            'NO_PROXY': '127.0.0.1,localhost'}
 
 pytestmark = pytest.mark.skipif(not os.access(GLANCE, os.X_OK),
                                 reason='python-glanceclient not installed')
@@ -33,14 +33,9 @@ pytestmark = pytest.mark.skipif(not os.access(GLANCE, os.X_OK),
 @pytest.fixture(scope='module')
 def glance_api(tmp_path_factory):
     """The daemon, reaching the test's web server on loopback directly."""
-    api = GlanceApi(tmp_path_factory.mktemp('glance-api'), workers=2,
-                    env=NO_PROXY)
-    api.start()
-    try:
+    with serving(GlanceApi(tmp_path_factory.mktemp('glance-api'),
+                           workers=2, env=NO_PROXY)) as api:
         yield api
-    finally:
-        api.stop()
-        print(f'--- log of glance-api on port {api.port}:\n{api.log()}')
 
 
 class GlanceV1:
@@ -100,12 +95,6 @@ def data_file(tmp_path):
     return path, data
 
 
-def v2_get(api, path):
-    response = requests.get(api.url + path, timeout=TIMEOUT)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
 def test_create_with_file_show_list_and_download(glance, glance_api,
                                                  data_file, unique,
                                                  tmp_path):
@@ -132,7 +121,7 @@ def test_create_with_file_show_list_and_download(glance, glance_api,
     glance.run('image-download', '--file', str(downloaded), created['id'])
     assert downloaded.read_bytes() == data
 
-    v2 = v2_get(glance_api, f'/v2/images/{created["id"]}')
+    v2 = get_json(glance_api, f'/v2/images/{created["id"]}')
     assert (v2['visibility'], v2['status'], v2['size']) == ('public',
                                                            'active',
                                                            len(data))
@@ -166,7 +155,7 @@ def test_create_queued_then_upload_and_update(glance, glance_api,
     assert [key for key in purged if key.startswith('Property')] == [
         "Property 'only'"]
 
-    v2 = v2_get(glance_api, f'/v2/images/{created["id"]}')
+    v2 = get_json(glance_api, f'/v2/images/{created["id"]}')
     assert (v2['name'], v2['min_disk'], v2['only'], v2['visibility']) == (
         unique + '-renamed', 3, '3', 'shared')
     assert 'keep' not in v2
@@ -194,7 +183,7 @@ def test_members(glance, glance_api, unique):
                                   'project-b').stdout)
     assert [row['Image ID'] for row in rows] == [created['id']]
 
-    v2 = v2_get(glance_api, f'/v2/images/{created["id"]}/members')
+    v2 = get_json(glance_api, f'/v2/images/{created["id"]}/members')
     assert sorted((m['member_id'], m['status']) for m in v2['members']) == [
         ('project-a', 'accepted'), ('project-b', 'accepted')]
 

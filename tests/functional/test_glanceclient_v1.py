@@ -10,27 +10,23 @@ import pytest
 import requests
 
 from tests.functional.daemon import GlanceApi
-from tests.unit.v1_helpers import WebServer
+from tests.functional.process import serving
+from tests.helpers import NO_PROXY
+from tests.helpers import WebServer
+from tests.helpers import get_json
 
 glanceclient = pytest.importorskip('glanceclient')
 from glanceclient import exc  # noqa: E402
 
 TIMEOUT = 60
-NO_PROXY = {'no_proxy': '127.0.0.1,localhost',
-            'NO_PROXY': '127.0.0.1,localhost'}
 
 
 @pytest.fixture(scope='module')
 def glance_api(tmp_path_factory):
     """The daemon, reaching the test's web server on loopback directly."""
-    api = GlanceApi(tmp_path_factory.mktemp('glance-api'), workers=2,
-                    env=NO_PROXY)
-    api.start()
-    try:
+    with serving(GlanceApi(tmp_path_factory.mktemp('glance-api'),
+                           workers=2, env=NO_PROXY)) as api:
         yield api
-    finally:
-        api.stop()
-        print(f'--- log of glance-api on port {api.port}:\n{api.log()}')
 
 
 @pytest.fixture(scope='module')
@@ -46,12 +42,6 @@ def unique():
 @pytest.fixture
 def data():
     return os.urandom(2 * 1024 * 1024 + 5)
-
-
-def v2_get(api, path):
-    response = requests.get(api.url + path, timeout=TIMEOUT)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 # --- the client library ------------------------------------------------------
@@ -76,7 +66,7 @@ def test_create_get_data_and_list(gc, glance_api, data, unique):
     listed = {i.id: i for i in gc.images.list(filters={'name': unique})}
     assert listed[image.id].properties == {'os_distro': 'cirros'}
 
-    v2 = v2_get(glance_api, f'/v2/images/{image.id}')
+    v2 = get_json(glance_api, f'/v2/images/{image.id}')
     assert (v2['visibility'], v2['os_distro'], v2['min_disk']) == (
         'public', 'cirros', 1)
 
@@ -108,7 +98,7 @@ def test_update_upload_and_properties(gc, glance_api, data, unique):
     updated = gc.images.update(image.id, properties={'more': 'z'})
     assert updated.properties == {'keep': 'x', 'new': 'y', 'more': 'z'}
 
-    v2 = v2_get(glance_api, f'/v2/images/{image.id}')
+    v2 = get_json(glance_api, f'/v2/images/{image.id}')
     assert (v2['name'], v2['keep'], v2['more']) == (unique + '-2', 'x', 'z')
     assert 'drop' not in v2
     with pytest.raises(exc.HTTPConflict):
@@ -130,7 +120,7 @@ def test_members(gc, glance_api, unique):
     gc.image_members.replace(image.id, [{'member_id': 'project-c'}])
     assert [m.member_id for m in gc.image_members.list(image=image.id)] == [
         'project-c']
-    members = v2_get(glance_api, f'/v2/images/{image.id}/members')
+    members = get_json(glance_api, f'/v2/images/{image.id}/members')
     assert [(m['member_id'], m['status']) for m in members['members']] == [
         ('project-c', 'accepted')]
     gc.image_members.delete(image.id, 'project-c')

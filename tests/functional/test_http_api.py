@@ -12,6 +12,8 @@ import uuid
 import pytest
 import requests
 
+from tests.helpers import create_image
+
 TIMEOUT = 60
 MiB = 1024 * 1024
 
@@ -27,15 +29,6 @@ def unique():
     return 'http-' + uuid.uuid4().hex[:12]
 
 
-def create(session, api, **fields):
-    fields.setdefault('disk_format', 'raw')
-    fields.setdefault('container_format', 'bare')
-    response = session.post(api.url + '/v2/images', json=fields,
-                            timeout=TIMEOUT)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
 def upload(session, api, image_id, body, **headers):
     headers.setdefault('Content-Type', 'application/octet-stream')
     return session.put(f'{api.url}/v2/images/{image_id}/file', data=body,
@@ -46,7 +39,7 @@ def upload(session, api, image_id, body, **headers):
 def uploaded(glance_api, session):
     """(image, data): an active image of 1 MiB and a bit."""
     data = os.urandom(MiB + 123)
-    image = create(session, glance_api, name='ranges')
+    image = create_image(glance_api, session, name='ranges')
     assert upload(session, glance_api, image['id'], data).status_code == 204
     return session.get(f'{glance_api.url}/v2/images/{image["id"]}',
                        timeout=TIMEOUT).json(), data
@@ -76,7 +69,7 @@ def test_chunked_upload_and_download(glance_api, session, unique):
     pieces = [os.urandom(size) for size in
               [1, 65536, 1000, MiB, 3 * MiB, 7, 500_000]]
     data = b''.join(pieces)
-    image = create(session, glance_api, name=unique)
+    image = create_image(glance_api, session, name=unique)
     sent = []
 
     def body():
@@ -112,7 +105,7 @@ def test_chunked_upload_and_download(glance_api, session, unique):
 
 def test_chunked_upload_with_the_size_header(glance_api, session, unique):
     data = os.urandom(300_000)
-    image = create(session, glance_api, name=unique)
+    image = create_image(glance_api, session, name=unique)
 
     response = upload(session, glance_api, image['id'],
                       iter([data[:1000], data[1000:]]),
@@ -250,7 +243,7 @@ def test_concurrent_uploads_and_downloads(glance_api, unique):
     def client(number):
         data = os.urandom(MiB + number)
         with requests.Session() as own:
-            image = create(own, glance_api, name=f'{unique}-{number}')
+            image = create_image(glance_api, own, name=f'{unique}-{number}')
             response = upload(own, glance_api, image['id'],
                               iter([data[:4096], data[4096:]]))
             assert response.status_code == 204, response.text
@@ -284,7 +277,7 @@ def test_concurrent_uploads_and_downloads(glance_api, unique):
 ])
 def test_error_answers(glance_api, session, method, path, body,
                        content_type, status):
-    image = create(session, glance_api, name='errors')
+    image = create_image(glance_api, session, name='errors')
     url = glance_api.url + path.format(missing=uuid.uuid4(),
                                        image=image['id'])
     headers = {'Content-Type': content_type} if content_type else {}
@@ -313,7 +306,7 @@ def test_upload_to_an_active_image_conflicts(glance_api, session, uploaded):
 
 
 def test_download_of_an_image_without_data(glance_api, session, unique):
-    image = create(session, glance_api, name=unique)
+    image = create_image(glance_api, session, name=unique)
 
     response = session.get(f'{glance_api.url}/v2/images/{image["id"]}/file',
                            timeout=TIMEOUT)
@@ -327,7 +320,7 @@ def test_a_client_leaving_mid_download_harms_nobody(glance_api, session,
     """Downloads go out by sendfile: a client that hangs up halfway just
     ends its own answer; the workers go on serving."""
     data = os.urandom(32 * MiB)
-    image = create(session, glance_api, name=unique)
+    image = create_image(glance_api, session, name=unique)
     assert upload(session, glance_api, image['id'], data).status_code == 204
     for _ in range(4):
         connection = http.client.HTTPConnection(

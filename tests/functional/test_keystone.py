@@ -26,6 +26,7 @@ from tests.functional.conftest import SERVER_ERROR
 from tests.functional.daemon import GlanceApi
 from tests.functional.keystone import Keystone
 from tests.functional.keystone import venv_problem
+from tests.functional.process import serving
 
 TIMEOUT = 60
 GLANCE = os.path.join(os.path.dirname(sys.executable), 'glance')
@@ -63,14 +64,9 @@ def authtoken_config(keystone, **options):
 @pytest.fixture(scope='session')
 def keystone(tmp_path_factory):
     """The real Keystone of the session, populated (see keystone.py)."""
-    server = Keystone(tmp_path_factory.mktemp('keystone'))
-    try:
-        server.start()
+    with serving(Keystone(tmp_path_factory.mktemp('keystone')),
+                 'keystone') as server:
         yield server
-    finally:
-        server.stop()
-        print(f'--- logs of keystone on port {server.port}:\n'
-              f'{server.log()}')
 
 
 @pytest.fixture(scope='module')
@@ -79,23 +75,22 @@ def glance_api(keystone, tmp_path_factory):
     Keystone's catalog as the image service of RegionOne. Named as the
     conftest fixture it overrides, so that its log is checked for server
     errors after every test."""
-    api = GlanceApi(tmp_path_factory.mktemp('glance-api-keystone'),
-                    extra_config=authtoken_config(keystone), workers=2)
-    api.start()
-    admin = keystone.session('admin')
-    service = admin.post(keystone.auth_url + '/services', json={
-        'service': {'type': 'image', 'name': 'glance'}}).json()['service']
-    try:
-        for interface in ('public', 'internal', 'admin'):
-            admin.post(keystone.auth_url + '/endpoints', json={'endpoint': {
-                'service_id': service['id'], 'interface': interface,
-                'region_id': 'RegionOne', 'url': api.url}})
-        yield api
-    finally:
-        # Its endpoints go with it.
-        admin.delete(f'{keystone.auth_url}/services/{service["id"]}')
-        api.stop()
-        print(f'--- log of glance-api on port {api.port}:\n{api.log()}')
+    with serving(GlanceApi(tmp_path_factory.mktemp('glance-api-keystone'),
+                           extra_config=authtoken_config(keystone),
+                           workers=2)) as api:
+        admin = keystone.session('admin')
+        service = admin.post(keystone.auth_url + '/services', json={
+            'service': {'type': 'image', 'name': 'glance'}}).json()['service']
+        try:
+            for interface in ('public', 'internal', 'admin'):
+                admin.post(keystone.auth_url + '/endpoints', json={
+                    'endpoint': {
+                        'service_id': service['id'], 'interface': interface,
+                        'region_id': 'RegionOne', 'url': api.url}})
+            yield api
+        finally:
+            # Its endpoints go with it.
+            admin.delete(f'{keystone.auth_url}/services/{service["id"]}')
 
 
 class Caller:
@@ -726,19 +721,14 @@ def strict_api(keystone, tmp_path_factory):
     directory = tmp_path_factory.mktemp('glance-api-policy')
     policy_file = directory / 'policy.yaml'
     policy_file.write_text('"get_images": "role:admin"\n')
-    api = GlanceApi(directory, workers=2, extra_config=(
-        authtoken_config(keystone, token_cache_time=-1)
-        + f'[oslo_policy]\npolicy_file = {policy_file}\n'))
-    api.start()
-    start = len(api.log())
-    try:
+    with serving(GlanceApi(directory, workers=2, extra_config=(
+            authtoken_config(keystone, token_cache_time=-1)
+            + f'[oslo_policy]\npolicy_file = {policy_file}\n'))) as api:
+        start = len(api.log())
         yield api
         errors = [line for line in api.log()[start:].splitlines()
                   if SERVER_ERROR.search(line)]
         assert not errors, 'the server failed:\n' + api.log()
-    finally:
-        api.stop()
-        print(f'--- log of glance-api on port {api.port}:\n{api.log()}')
 
 
 def test_policy_file_overrides_a_default(strict_api, tokens):

@@ -15,6 +15,8 @@ import warnings
 import pytest
 import requests
 
+from tests.helpers import get_json
+
 openstack = pytest.importorskip('openstack')
 from openstack import exceptions  # noqa: E402
 
@@ -39,12 +41,6 @@ def unique():
 @pytest.fixture
 def data():
     return os.urandom(2 * 1024 * 1024 + 5)
-
-
-def raw_get(api, path):
-    response = requests.get(api.url + path, timeout=TIMEOUT)
-    response.raise_for_status()
-    return response.json()
 
 
 def test_the_endpoint_is_discovered(conn, glance_api):
@@ -87,7 +83,7 @@ def test_cloud_create_image_from_a_file_and_wait(conn, glance_api, unique,
     assert image.hash_value == hashlib.sha512(data).hexdigest()
     assert sorted(image.tags) == sorted(['sdk', unique])
     assert image.properties['purpose'] == 'testing'
-    raw = raw_get(glance_api, f'/v2/images/{image.id}')
+    raw = get_json(glance_api, f'/v2/images/{image.id}')
     assert raw['status'] == 'active'
     assert raw['os_hash_value'] == image.hash_value
     assert raw['purpose'] == 'testing'
@@ -202,7 +198,7 @@ def test_update_image(conn, glance_api, unique):
     # a 'remove' for every other one).
     assert conn.update_image_properties(
         image=updated, meta={'keep': 'changed', 'added': 'yes'}) is True
-    raw = raw_get(glance_api, f'/v2/images/{image.id}')
+    raw = get_json(glance_api, f'/v2/images/{image.id}')
     assert (raw['name'], raw['min_disk'], raw['keep'], raw['other'],
             raw['added']) == (unique + '-renamed', 3, 'changed', '2', 'yes')
     assert conn.image.get_image(image.id).properties['keep'] == 'changed'

@@ -14,9 +14,10 @@ import sys
 import pytest
 import requests
 
-from tests.functional import daemon
+from tests.helpers import REPO
+from tests.helpers import outputs_of
 
-README = os.path.join(daemon.REPO, 'README.md')
+README = os.path.join(REPO, 'README.md')
 README_URL = 'http://127.0.0.1:9292'
 BIN = os.path.dirname(sys.executable)
 OPENSTACK = os.path.join(BIN, 'openstack')
@@ -80,20 +81,8 @@ class Shell:
     def run_all(self, *commands):
         """The outputs of (line, env) commands run side by side (each
         openstack command takes a second or two to start)."""
-        processes = [self.start(line, env) for line, env in commands]
-        outputs = []
-        try:
-            for (line, _), process in zip(commands, processes, strict=True):
-                out, err = process.communicate(timeout=TIMEOUT)
-                assert process.returncode == 0, (
-                    f'{line} failed ({process.returncode}):\n{out}\n{err}')
-                outputs.append(out)
-        finally:
-            for process in processes:
-                if process.poll() is None:
-                    process.kill()
-                    process.wait()
-        return outputs
+        return outputs_of([(line, self.start(line, env))
+                           for line, env in commands], TIMEOUT)
 
     def run(self, line, env=None):
         return self.run_all((line, env))[0]

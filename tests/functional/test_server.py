@@ -12,15 +12,17 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 
-from tests.functional.daemon import child_pids
-from tests.functional.daemon import free_port
+from tests.functional.process import ServerProcess
+from tests.functional.process import answers
+from tests.functional.process import child_pids
+from tests.helpers import REPO
+from tests.helpers import free_port
+from tests.helpers import wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
 LAUNCHER = os.path.join(HERE, 'server_app.py')
 # Generous: every wait below normally ends in well under a second.
 TIMEOUT = 20
@@ -30,33 +32,24 @@ UPSTREAM_500_BODY = ('500 Internal Server Error\n\nThe server has either '
                      'operation.\n\n   ')
 
 
-def wait_for(condition, what, timeout=TIMEOUT):
-    """Poll `condition` until it returns something true, and return it."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f'timed out waiting for {what}')
-        time.sleep(0.05)
-
-
-class ServerProcess:
-    """A server subprocess, with its configuration file and its log."""
+class Server(ServerProcess):
+    """A server subprocess with its configuration file."""
 
     def __init__(self, directory, command, workers, greeting, port, env):
         directory.mkdir()
         self.directory = directory
         self.port = port or free_port()
         self.config_file = directory / 'server.conf'
-        self.log_file = directory / 'server.log'
         self.write_config(workers, greeting)
-        self.command = command + ['--config-file', str(self.config_file)]
-        self.env = dict(os.environ, PYTHONPATH=os.pathsep.join([REPO, HERE]))
-        self.env.pop('NOTIFY_SOCKET', None)
-        self.env.update(env or {})
-        self.process = None
+        server_env = dict(os.environ,
+                          PYTHONPATH=os.pathsep.join([REPO, HERE]))
+        server_env.pop('NOTIFY_SOCKET', None)
+        server_env.update(env or {})
+        super().__init__(
+            command + ['--config-file', str(self.config_file)],
+            directory / 'server.log', env=server_env, cwd=directory,
+            name='the server', start_timeout=TIMEOUT,
+            ready=lambda: answers(self.port, '/pid', timeout=2))
 
     def write_config(self, workers, greeting):
         self.config_file.write_text(
@@ -70,30 +63,6 @@ class ServerProcess:
             '[test_app]\n'
             f'greeting = {greeting}\n')
 
-    def start(self):
-        with open(self.log_file, 'wb') as log:
-            # A session of its own: the teardown kills the whole group.
-            self.process = subprocess.Popen(
-                self.command, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, env=self.env, cwd=self.directory,
-                start_new_session=True)
-
-    @property
-    def pid(self):
-        return self.process.pid
-
-    def kill(self):
-        if self.process is None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.process.wait(timeout=TIMEOUT)
-
-    def log(self):
-        return self.log_file.read_text(errors='replace')
-
     def get(self, path, timeout=TIMEOUT):
         """(status, body) of a GET on a new connection."""
         connection = http.client.HTTPConnection(
@@ -104,17 +73,6 @@ class ServerProcess:
             return response.status, response.read().decode()
         finally:
             connection.close()
-
-    def wait_until_serving(self):
-        def serving():
-            if self.process.poll() is not None:
-                raise AssertionError(
-                    f'the server exited with {self.process.returncode}')
-            try:
-                return self.get('/pid', timeout=2)[0] == 200
-            except OSError:
-                return False
-        wait_for(serving, 'the server to answer')
 
     def wait_for_workers(self, count):
         return wait_for(
@@ -129,32 +87,24 @@ class ServerProcess:
             return True
         return False
 
-    def group_is_gone(self):
-        try:
-            os.killpg(self.pid, 0)
-        except ProcessLookupError:
-            return True
-        return False
-
 
 @pytest.fixture
 def start_server(tmp_path):
-    """start_server(workers, ...) -> a started ServerProcess, of
+    """start_server(workers, ...) -> a started Server, of
     server_app.py unless `command` says otherwise. `paste_app` writes a
     paste file whose glance-api application is server_app's."""
     servers = []
 
     def start(workers, greeting='hello', port=None, env=None,
               command=(sys.executable, LAUNCHER), paste_app=False):
-        server = ServerProcess(tmp_path / f'server{len(servers)}',
-                               list(command), workers, greeting, port, env)
+        server = Server(tmp_path / f'server{len(servers)}', list(command),
+                        workers, greeting, port, env)
         servers.append(server)
         if paste_app:
             (server.directory / 'paste.ini').write_text(
                 '[app:glance-api]\n'
                 'paste.app_factory = server_app:app_factory\n')
-        server.start()
-        return server
+        return server.spawn()
 
     yield start
     for server in servers:
@@ -165,7 +115,7 @@ def start_server(tmp_path):
 
 def test_workers_serve_the_requests(start_server):
     server = start_server(workers=2)
-    server.wait_until_serving()
+    server.wait_until_ready()
     workers = server.wait_for_workers(2)
 
     served_by = {int(server.get('/pid')[1]) for _ in range(20)}
@@ -176,7 +126,7 @@ def test_workers_serve_the_requests(start_server):
 
 def test_chunked_request_body_arrives_intact(start_server):
     server = start_server(workers=1)
-    server.wait_until_serving()
+    server.wait_until_ready()
     data = os.urandom(300_000)
     # Uneven pieces, each sent as one chunk.
     sizes = [1, 10, 65_536, 7, 100_000]
@@ -202,7 +152,7 @@ def test_chunked_request_body_arrives_intact(start_server):
 
 def test_sigterm_finishes_the_request_in_progress(start_server, tmp_path):
     server = start_server(workers=1)
-    server.wait_until_serving()
+    server.wait_until_ready()
     marker = tmp_path / 'slow-request-started'
     result = {}
 
@@ -222,12 +172,12 @@ def test_sigterm_finishes_the_request_in_progress(start_server, tmp_path):
     client.join(TIMEOUT)
     assert result.get('answer') == (200, 'done')
     assert server.process.wait(timeout=TIMEOUT) == 0
-    wait_for(server.group_is_gone, 'the workers to exit')
+    wait_for(lambda: not server.group_alive(), 'the workers to exit')
 
 
 def test_sighup_reloads_and_replaces_the_workers(start_server):
     server = start_server(workers=2, greeting='hello')
-    server.wait_until_serving()
+    server.wait_until_ready()
     old_workers = server.wait_for_workers(2)
     assert server.get('/greeting') == (200, 'hello')
 
@@ -265,7 +215,7 @@ def test_sighup_reloads_and_replaces_the_workers(start_server):
 
 def test_a_killed_worker_is_replaced(start_server):
     server = start_server(workers=2)
-    server.wait_until_serving()
+    server.wait_until_ready()
     workers = server.wait_for_workers(2)
     victim = min(workers)
 
@@ -315,7 +265,7 @@ def test_systemd_notify_to_a_socket_path(tmp_path, monkeypatch):
 
 def test_zero_workers_serve_in_process(start_server):
     server = start_server(workers=0, greeting='hello')
-    server.wait_until_serving()
+    server.wait_until_ready()
 
     assert server.get('/pid') == (200, str(server.pid))
     assert child_pids(server.pid) == set()
@@ -357,7 +307,7 @@ GLANCE_API = (sys.executable, '-c', 'from glance.cmd.api import main; main()')
 
 def test_glance_api_serves_reloads_and_stops(start_server):
     server = start_server(workers=1, command=GLANCE_API, paste_app=True)
-    server.wait_until_serving()
+    server.wait_until_ready()
     old_workers = server.wait_for_workers(1)
     assert server.get('/greeting') == (200, 'hello')
 

@@ -5,7 +5,6 @@ import os
 import signal
 import sqlite3
 import subprocess
-import time
 
 import pytest
 import requests
@@ -14,6 +13,8 @@ from sqlalchemy import pool
 
 from tests.functional import daemon
 from tests.functional import test_db_backends
+from tests.helpers import free_port
+from tests.helpers import wait_for
 
 TIMEOUT = 30
 # webob's 500 as upstream answers it (no Accept header: plain text).
@@ -24,18 +25,10 @@ UPSTREAM_500_BODY = ('500 Internal Server Error\n\nThe server has either '
 NO_ACCEPT = {'Accept': None}
 
 
-def wait_for(condition, what, timeout=TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        assert time.monotonic() < deadline, f'timed out waiting for {what}'
-        time.sleep(0.05)
-    return result
-
-
 def run_glance_api(api):
     """Run glance-api on the configuration of `api` until it exits (it
     must not start): (exit code, output)."""
-    api.port = daemon.free_port()
+    api.port = free_port()
     api.write_config()
     result = subprocess.run(
         daemon.glance_api_command() + ['--config-file', api.config_file],
@@ -164,13 +157,15 @@ def test_a_bad_reload_keeps_the_running_configuration(tmp_path,
     api = daemon.GlanceApi(tmp_path, workers=2)
     with api:
         workers = wait_for(lambda: len(api.group_pids()) == 3
-                           and api.group_pids() - {api.pid}, '2 workers')
+                           and api.group_pids() - {api.pid}, '2 workers',
+                           timeout=TIMEOUT)
         api.extra_config = bad_config
         api.write_config()
 
         os.kill(api.pid, signal.SIGHUP)
 
-        [line] = wait_for(lambda: error_lines(api), 'the error line')
+        [line] = wait_for(lambda: error_lines(api), 'the error line',
+                          timeout=TIMEOUT)
         assert 'Reload failed, the running configuration keeps serving: ' \
             in line
         assert create_with_tags(api, ['a']) == 201
@@ -179,7 +174,7 @@ def test_a_bad_reload_keeps_the_running_configuration(tmp_path,
         for pid in workers:
             os.kill(pid, signal.SIGKILL)
         wait_for(lambda: len(api.group_pids() - workers) == 3,
-                 'new workers')
+                 'new workers', timeout=TIMEOUT)
         assert create_with_tags(api, ['a']) == 201
         assert api.process.poll() is None
     assert len(error_lines(api)) == 1 + len(workers), api.log()
@@ -200,7 +195,8 @@ def test_a_reload_applies_debug(tmp_path):
         os.kill(api.pid, signal.SIGHUP)
 
         wait_for(lambda: (workers := api.group_pids() - {api.pid})
-                 and not workers & old_workers, 'the new worker')
+                 and not workers & old_workers, 'the new worker',
+                 timeout=TIMEOUT)
         assert requests.get(api.url + '/v2/images',
                             timeout=TIMEOUT).status_code == 200
     log = api.log()
@@ -228,7 +224,8 @@ def test_a_lost_sqlite_schema_is_unhealthy_and_logged(tmp_path):
                                 headers=NO_ACCEPT)
         request_id = response.headers['x-openstack-request-id']
         # The message, then the traceback (every line of it at ERROR).
-        line = wait_for(lambda: error_lines(api), 'the error line')[0]
+        line = wait_for(lambda: error_lines(api), 'the error line',
+                        timeout=TIMEOUT)[0]
     assert (healthcheck.status_code, healthcheck.text) == (
         503, 'DATABASE UNAVAILABLE')
     assert response.status_code == 500

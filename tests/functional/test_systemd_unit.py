@@ -35,9 +35,16 @@ import pytest
 import requests
 
 from tests.functional import daemon
+from tests.functional import process
+from tests.functional.process import ServerProcess
+from tests.functional.process import child_pids
+from tests.helpers import PASTE_FILE
+from tests.helpers import REPO
+from tests.helpers import free_port
+from tests.helpers import wait_for
 
-UNIT = os.path.join(daemon.REPO, 'etc', 'glance-api.service')
-README = os.path.join(daemon.REPO, 'README.md')
+UNIT = os.path.join(REPO, 'etc', 'glance-api.service')
+README = os.path.join(REPO, 'README.md')
 SYSTEMD_ANALYZE = shutil.which('systemd-analyze')
 TIMEOUT = 60
 
@@ -187,7 +194,7 @@ def statuses(pid):
 
 
 def notifications(sock, count):
-    sock.settimeout(daemon.START_TIMEOUT)
+    sock.settimeout(process.START_TIMEOUT)
     return [sock.recv(4096).decode() for _ in range(count)]
 
 
@@ -212,7 +219,7 @@ def test_the_daemon_serves_in_the_units_sandbox(tmp_path, monkeypatch):
     hidden = ' '.join(
         home for home in ('/home', '/root') if os.path.isdir(home)
         and not f'{interpreter}/'.startswith(home + '/')
-        and not f'{daemon.REPO}/'.startswith(home + '/'))
+        and not f'{REPO}/'.startswith(home + '/'))
     (tmp_path / 'sandbox.sh').write_text(SANDBOX)
     (tmp_path / 'mdwe.py').write_text(MDWE)
     api = daemon.GlanceApi(tmp_path / 'api', workers=2, env={
@@ -229,7 +236,7 @@ def test_the_daemon_serves_in_the_units_sandbox(tmp_path, monkeypatch):
         notify.bind(str(tmp_path / 'notify'))
         with api:
             assert notifications(notify, 1) == ['READY=1']
-            master, = daemon.child_pids(api.pid)
+            master, = child_pids(api.pid)
             status = statuses(master)
             assert (status['CapEff'], status['CapBnd'],
                     status['NoNewPrivs']) == ('0' * 16, '0' * 16, '1')
@@ -343,14 +350,6 @@ def systemctl(manager_pid, *args):
              'XDG_RUNTIME_DIR': f'/proc/{manager_pid}/root/opt/xdg'})
 
 
-def wait_for(condition, what, timeout=TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        assert time.monotonic() < deadline, f'no {what} in {timeout} s'
-        time.sleep(0.1)
-    return result
-
-
 def remove_cgroup(cgroup):
     """Kill what is left in `cgroup` (cgroup2 can), then remove it and
     the cgroups systemd made in it, once their processes are gone."""
@@ -381,36 +380,35 @@ def user_manager(directory, config_file):
     (directory / 'console.log').touch()
     env = {**os.environ, 'CGROUPS': ' '.join(cgroups),
            'CONSOLE_LOG': str(directory / 'console.log'),
-           'PYTHON': sys.executable, 'REPO': daemon.REPO,
+           'PYTHON': sys.executable, 'REPO': REPO,
            'SITE_PACKAGES': next(path for path in sys.path
                                  if path.endswith('site-packages')),
-           'CONFIG_FILE': str(config_file), 'PASTE_FILE': daemon.PASTE_FILE,
+           'CONFIG_FILE': str(config_file), 'PASTE_FILE': PASTE_FILE,
            'UNITS': str(directory / 'units'), 'LIFETIME': '300'}
-    with open(directory / 'manager.log', 'wb') as log:
-        process = subprocess.Popen(
-            ['unshare', '--mount', '--propagation', 'private', 'sh',
-             str(directory / 'manager.sh')], env=env, stdout=log,
-            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True)
     manager = None
+
+    def ready():
+        nonlocal manager
+        manager = next((pid for pid in child_pids(launcher.pid)
+                        if executable(pid) == SYSTEMD), None)
+        return manager and os.path.exists(
+            f'/proc/{manager}/root/opt/xdg/systemd/private')
+
+    def request_stop():
+        if manager is not None:
+            systemctl(manager, '--force', 'exit')
+
+    launcher = ServerProcess(
+        ['unshare', '--mount', '--propagation', 'private', 'sh',
+         str(directory / 'manager.sh')], directory / 'manager.log',
+        env=env, ready=ready, name='the systemd manager',
+        start_timeout=TIMEOUT, request_stop=request_stop, poll_interval=0.1)
     try:
-        manager = wait_for(lambda: process.poll() is None and next(
-            (pid for pid in daemon.child_pids(process.pid)
-             if executable(pid) == SYSTEMD), None), 'manager')
-        runtime = f'/proc/{manager}/root/opt/xdg/systemd'
-        wait_for(lambda: os.path.exists(f'{runtime}/private'), 'manager')
-        # A user manager's notify socket is for its own user only.
-        os.chmod(f'{runtime}/notify', 0o777)
-        yield manager
+        with launcher:
+            # A user manager's notify socket is for its own user only.
+            os.chmod(f'/proc/{manager}/root/opt/xdg/systemd/notify', 0o777)
+            yield manager
     finally:
-        if process.poll() is None:
-            if manager is not None:
-                systemctl(manager, '--force', 'exit')
-            try:
-                process.wait(timeout=daemon.STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
         for cgroup in cgroups:
             remove_cgroup(cgroup)
 
@@ -423,7 +421,7 @@ def user_manager(directory, config_file):
            '/usr/bin/python3 and a cgroup hierarchy')
 def test_the_unit_runs_under_systemd(tmp_path):
     nobody = pwd.getpwnam('nobody')
-    port = daemon.free_port()
+    port = free_port()
     config_file = tmp_path / 'glance-api.conf'
     config_file.write_text(
         '[DEFAULT]\n'
@@ -481,7 +479,8 @@ def test_the_unit_runs_under_systemd(tmp_path):
 
         assert systemctl(manager, 'reload',
                          'glance-api.service').returncode == 0
-        wait_for(lambda: 'SIGHUP: reloading' in log.read_text(), 'reload')
+        wait_for(lambda: 'SIGHUP: reloading' in log.read_text(), 'reload',
+                 timeout=TIMEOUT, interval=0.1)
         assert requests.get(url + '/v2/images',
                             timeout=TIMEOUT).status_code == 200
 

@@ -25,7 +25,8 @@ import pytest
 import requests
 
 from tests.functional.daemon import GlanceApi
-from tests.functional.test_glance_cli import Glance
+from tests.functional.process import serving
+from tests.helpers import Glance
 
 openstack = pytest.importorskip('openstack')
 
@@ -81,15 +82,9 @@ def server(request, tmp_path_factory):
     command = SERVERS[request.param]
     if command and not os.access(command[0], os.X_OK):
         pytest.skip(f'{request.param} is not installed')
-    api = GlanceApi(tmp_path_factory.mktemp(request.param),
-                    wsgi_server=command)
-    api.start()
-    try:
+    with serving(GlanceApi(tmp_path_factory.mktemp(request.param),
+                           wsgi_server=command), request.param) as api:
         yield api
-    finally:
-        api.stop()
-        print(f'--- log of {request.param} on port {api.port}:\n'
-              f'{api.log()}')
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,5 @@
 """glance.app: the one start-up sequence; building the paste application
 alone never touches the database schema."""
-import os
 
 import sqlalchemy as sa
 
@@ -8,7 +7,7 @@ from glance import app
 from glance.common import config
 import glance.db
 from glance.db import migration
-from tests import conftest
+from tests import helpers
 
 
 def write_config(tmp_path):
@@ -16,7 +15,7 @@ def write_config(tmp_path):
     conf_file.write_text(
         f'[DEFAULT]\nstate_path = {tmp_path / "state"}\n'
         f'[paste_deploy]\nconfig_file = '
-        f'{os.path.join(conftest.REPO_ETC, "glance-api-paste.ini")}\n')
+        f'{helpers.PASTE_FILE}\n')
     return conf_file
 
 
@@ -36,7 +35,7 @@ def test_load_app_creates_the_sqlite_schema(tmp_path):
     try:
         application = app.load_app(
             ['--config-file', str(write_config(tmp_path))])
-        client = conftest.Client(application)
+        client = helpers.Client(application)
         assert client.get('/v2/images').json == {
             'images': [], 'first': '/v2/images',
             'schema': '/v2/schemas/images'}
@@ -50,7 +49,7 @@ def test_load_app_creates_the_sqlite_schema(tmp_path):
 def test_the_healthcheck_still_honours_its_disable_file(tmp_path,
                                                         client_with):
     disable_file = tmp_path / 'healthcheck_disable'
-    with open(os.path.join(conftest.REPO_ETC, 'glance-api-paste.ini')) as f:
+    with open(helpers.PASTE_FILE) as f:
         paste = f.read()
     assert 'disable_by_file_path = /etc/glance/healthcheck_disable' in paste
     paste_file = tmp_path / 'paste.ini'

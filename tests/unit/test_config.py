@@ -7,17 +7,16 @@ import sys
 import pytest
 
 from glance.common import config
-from tests import conftest
+from tests import helpers
 
 CONF = config.CONF
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
-GENERATOR_CONF = os.path.join(REPO, 'etc', 'oslo-config-generator',
-                              'glance-api.conf')
-SAMPLE = os.path.join(REPO, 'etc', 'glance-api.conf')
+GENERATOR_CONF = os.path.join(helpers.REPO, 'etc',
+                              'oslo-config-generator', 'glance-api.conf')
+SAMPLE = os.path.join(helpers.REPO, 'etc', 'glance-api.conf')
 
 
 def test_check_values_reads_every_option(tmp_path):
-    conftest.configure(tmp_path, '[database]\nmax_pool_size = many\n')
+    helpers.configure(tmp_path, '[database]\nmax_pool_size = many\n')
 
     with pytest.raises(config.ConfigError) as error:
         config.check_values()
@@ -28,7 +27,7 @@ def test_check_values_reads_every_option(tmp_path):
 
 
 def test_a_good_reload_takes_the_new_values(tmp_path):
-    conf_file = conftest.configure(tmp_path, '[DEFAULT]\nworkers = 3\n')
+    conf_file = helpers.configure(tmp_path, '[DEFAULT]\nworkers = 3\n')
     conf_file.write_text(conf_file.read_text() + 'image_tag_quota = 7\n')
 
     config.reload_config()
@@ -45,7 +44,7 @@ def test_a_good_reload_takes_the_new_values(tmp_path):
     ('[DEFAULT\n', 'the configuration files do not load: '),
 ])
 def test_a_bad_reload_leaves_the_running_values(tmp_path, bad, reason):
-    conf_file = conftest.configure(tmp_path, '[DEFAULT]\nworkers = 3\n')
+    conf_file = helpers.configure(tmp_path, '[DEFAULT]\nworkers = 3\n')
     conf_file.write_text(conf_file.read_text()
                          + 'image_tag_quota = 7\n' + bad)
 
@@ -69,7 +68,7 @@ def test_the_sample_is_generated_from_the_namespaces_reload_checks(
         [os.path.join(os.path.dirname(sys.executable),
                       'oslo-config-generator'),
          '--config-file', GENERATOR_CONF, '--output-file', str(output)],
-        check=True, cwd=REPO, timeout=60)
+        check=True, cwd=helpers.REPO, timeout=60)
 
     with open(SAMPLE) as sample:
         assert output.read_text() == sample.read()
@@ -84,7 +83,7 @@ def test_the_sample_lists_no_option_the_service_ignores(option):
 
 
 def test_a_reload_checks_the_config_dir_too(tmp_path):
-    conf_file = conftest.configure(tmp_path)
+    conf_file = helpers.configure(tmp_path)
     conf_dir = tmp_path / 'glance-api.conf.d'
     conf_dir.mkdir()
     (conf_dir / 'quota.conf').write_text('[DEFAULT]\nimage_tag_quota = 7\n')

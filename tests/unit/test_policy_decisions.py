@@ -4,8 +4,8 @@ from oslo_config import cfg
 
 from glance import context as glance_context
 from glance.common import policy
-from tests.conftest import Client
-from tests.conftest import identity_headers
+from tests.helpers import Client
+from tests.helpers import identity_headers
 
 
 def test_the_keys_of_the_default_image_rule(app):

@@ -1,5 +1,8 @@
-"""Unit tests for the store registry (glance.store.registry) and its
-publication by glance.store.create_stores().
+"""Unit tests for the store registry (glance.store.registry), its
+publication by glance.store.create_stores(), and what the glance.store API
+does whatever the driver: the stores configured, unknown schemes and
+malformed locations. The drivers' own tests: test_store_filesystem.py,
+test_store_http.py.
 
 Drivers are real: filesystem stores write to temporary directories.
 """
@@ -10,7 +13,6 @@ import pytest
 
 from glance import store
 from glance.common import exception
-from glance.common.config import CONF
 from glance.store import registry
 from glance.store.drivers import filesystem
 from glance.store.drivers import http as http_store
@@ -18,22 +20,7 @@ from glance.store.drivers import http as http_store
 IMAGE_ID = '0f4b3c2e-7d44-4a57-9a3e-2b1c9d8e7f60'
 
 
-@pytest.fixture(autouse=True)
-def isolated_registry(monkeypatch):
-    monkeypatch.setattr(store, '_registry', registry.Registry())
-
-
-@pytest.fixture
-def set_option():
-    names = []
-
-    def set_store_option(name, value):
-        CONF.set_override(name, value, group='glance_store')
-        names.append(name)
-
-    yield set_store_option
-    for name in names:
-        CONF.clear_override(name, group='glance_store')
+pytestmark = pytest.mark.usefixtures('isolated_registry')
 
 
 def test_before_create_stores_nothing_is_served():
@@ -253,3 +240,100 @@ def test_a_backends_configuration_error_names_its_id(tmp_path):
     with pytest.raises(exception.BadStoreConfiguration,
                        match='^Store fast could not be configured'):
         filesystem.Store(conf, 'fast', group='fast').configure()
+
+
+# Through the glance.store API: configuration, schemes, locations
+
+def test_create_stores_registers_file_http_and_https(datadir):
+    assert not datadir.exists()
+
+    assert store.create_stores() == 3
+
+    current = store.current_registry()
+    file_store, file_location = current.locate('file:///images/x')
+    assert isinstance(file_store, filesystem.Store)
+    assert type(file_location) is filesystem.FileLocation
+    http_driver, _location = current.locate('http://example.com/x')
+    assert isinstance(http_driver, http_store.Store)
+    https_driver, https_location = current.locate('https://example.com/x')
+    assert https_driver is http_driver
+    assert type(https_location) is http_store.HttpLocation
+    assert datadir.is_dir()
+    assert store.get_known_schemes() == ('file', 'http', 'https')
+
+
+def test_create_stores_again_rebuilds_the_registry(stores, set_option):
+    old_file_store = store.current_registry().driver('file')
+    set_option('stores', ['filesystem'])
+
+    assert store.create_stores() == 1
+
+    assert store.get_known_schemes() == ('file',)
+    assert store.current_registry().driver('file') is not old_file_store
+    with pytest.raises(exception.UnknownScheme):
+        store.get_from_backend('http://127.0.0.1/image')
+
+
+def test_default_store_must_be_enabled(stores, set_option):
+    before = store.current_registry()
+    set_option('stores', ['http'])
+
+    with pytest.raises(exception.BadStoreConfiguration) as raised:
+        store.create_stores()
+
+    assert 'default_store' in str(raised.value)
+    # A failed reload keeps the working stores.
+    assert store.current_registry() is before
+
+
+def test_unknown_store_name_is_a_configuration_error(datadir, set_option):
+    set_option('stores', ['file', 'swift'])
+    with pytest.raises(exception.BadStoreConfiguration, match='swift'):
+        store.create_stores()
+
+
+def test_list_opts_lists_every_store_option():
+    [(group, opts)] = store.list_opts()
+    assert group == 'glance_store'
+    assert {opt.name for opt in opts} == {
+        'stores', 'default_store', 'filesystem_store_datadir',
+        'filesystem_store_file_perm', 'filesystem_store_chunk_size',
+        'filesystem_store_direct_io',
+        'http_store_timeout', 'https_insecure',
+        'https_ca_certificates_file', 'http_proxy_information'}
+
+
+def test_add_before_create_stores_fails():
+    with pytest.raises(exception.StoreUnavailable):
+        store.add_to_backend(IMAGE_ID, [b'data'])
+
+
+@pytest.mark.parametrize('uri', ['swift://container/image', 'image-id', ''])
+def test_unknown_scheme(stores, uri):
+    with pytest.raises(exception.UnknownScheme):
+        store.get_from_backend(uri)
+    with pytest.raises(exception.UnknownScheme):
+        store.get_size_from_backend(uri)
+    with pytest.raises(exception.UnknownScheme):
+        store.delete_from_backend(uri)
+    with pytest.raises(exception.UnknownScheme):
+        store.validate_location(uri)
+
+
+@pytest.mark.parametrize('uri', [
+    'file://relative/path', 'file:///var/lib/glance/images/../../etc/passwd',
+    'http://', 'https:///no-host',
+])
+def test_malformed_locations_are_invalid(stores, uri):
+    with pytest.raises(exception.Invalid):
+        store.validate_location(uri)
+    with pytest.raises(exception.Invalid):
+        store.get_from_backend(uri)
+
+
+def test_validate_external_location(stores):
+    assert store.validate_external_location('https://example.com/image')
+    assert not store.validate_external_location(
+        f'file://{stores}/{IMAGE_ID}')
+    assert not store.validate_external_location('swift://container/image')
+    assert not store.validate_external_location('http://')

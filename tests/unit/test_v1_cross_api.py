@@ -6,10 +6,10 @@ import pytest
 
 from glance.api.v1 import mapping
 from glance.common import exception
-from tests.unit.v1_helpers import create
-from tests.unit.v1_helpers import head
-from tests.unit.v1_helpers import image_meta
-from tests.unit.v1_helpers import update
+from tests.helpers import create
+from tests.helpers import head
+from tests.helpers import image_meta
+from tests.helpers import update
 
 DATA = b'shared by both APIs' * 50
 

@@ -6,15 +6,15 @@ import re
 
 import pytest
 
-from tests.unit.v1_helpers import DATA_TYPE
-from tests.unit.v1_helpers import UNKNOWN_ID
-from tests.unit.v1_helpers import WebServer
-from tests.unit.v1_helpers import create
-from tests.unit.v1_helpers import head
-from tests.unit.v1_helpers import image_meta
-from tests.unit.v1_helpers import meta_headers
-from tests.unit.v1_helpers import post_chunked
-from tests.unit.v1_helpers import update
+from tests.helpers import DATA_TYPE
+from tests.helpers import UNKNOWN_ID
+from tests.helpers import WebServer
+from tests.helpers import create
+from tests.helpers import head
+from tests.helpers import image_meta
+from tests.helpers import meta_headers
+from tests.helpers import post_chunked
+from tests.helpers import update
 
 DATA = b'v1 image data ' * 100
 MD5 = hashlib.md5(DATA).hexdigest()

@@ -4,10 +4,10 @@ import datetime
 
 import pytest
 
-from tests.unit.v1_helpers import UNKNOWN_ID
-from tests.unit.v1_helpers import create
-from tests.unit.v1_helpers import listed_ids
-from tests.unit.v1_helpers import update
+from tests.helpers import UNKNOWN_ID
+from tests.helpers import create
+from tests.helpers import listed_ids
+from tests.helpers import update
 
 INDEX_FIELDS = ['id', 'name', 'size', 'disk_format', 'container_format',
                 'checksum']

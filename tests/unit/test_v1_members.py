@@ -1,9 +1,9 @@
 """v1 sharing: /v1/images/{id}/members and /v1/shared-images/{project}."""
 import pytest
 
-from tests.conftest import Client
-from tests.unit.v1_helpers import UNKNOWN_ID
-from tests.unit.v1_helpers import create
+from tests.helpers import UNKNOWN_ID
+from tests.helpers import Client
+from tests.helpers import create
 
 
 def members_path(image, member=None):

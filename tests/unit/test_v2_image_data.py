@@ -1,5 +1,5 @@
-"""API tests of image data (/v2/images/{id}/file), the deactivate and
-reactivate actions, and image tags (/v2/images/{id}/tags/{tag})."""
+"""API tests of image data (/v2/images/{id}/file): upload, size cap and
+storage quota, download and ranges, and where the data lives."""
 import datetime
 import hashlib
 import io
@@ -10,42 +10,16 @@ import webob
 
 import glance.db
 from glance.db import images as image_db
-from tests.conftest import PATCH_TYPE
+from tests.helpers import IMAGE_DATA as DATA
+from tests.helpers import MISSING_ID
+from tests.helpers import PATCH_TYPE
+from tests.helpers import active_image
+from tests.helpers import assert_error
+from tests.helpers import download
+from tests.helpers import file_path
+from tests.helpers import show
 
-DATA = bytes(range(256)) * 4  # 1024 bytes, each position distinguishable
-MISSING_ID = '00000000-0000-4000-8000-000000000000'
 OCTET_STREAM = 'application/octet-stream'
-
-
-@pytest.fixture
-def stored_files(tmp_path):
-    """stored_files() -> names of the image files in the filesystem store."""
-    def names():
-        datadir = tmp_path / 'state' / 'images'
-        return sorted(os.listdir(datadir)) if datadir.exists() else []
-    return names
-
-
-def show(client, image_id):
-    response = client.get(f'/v2/images/{image_id}')
-    assert response.status_int == 200, response.body
-    return response.json
-
-
-def file_path(image_id):
-    return f'/v2/images/{image_id}/file'
-
-
-def assert_error(response, status, message):
-    assert response.status_int == status, response.body
-    assert message in response.text, response.text
-
-
-def active_image(client, data=DATA, **values):
-    image = client.create_image(**values)
-    response = client.upload(image['id'], data)
-    assert response.status_int == 204, response.body
-    return show(client, image['id'])
 
 
 def upload_chunked(client, image_id, data, headers=None):
@@ -59,10 +33,6 @@ def upload_chunked(client, image_id, data, headers=None):
         environ={'REQUEST_METHOD': 'PUT', 'wsgi.input': io.BytesIO(data)})
     assert 'CONTENT_LENGTH' not in request.environ
     return request.get_response(client.app)
-
-
-def download(client, image_id, **headers):
-    return client.get(file_path(image_id), headers=headers)
 
 
 # --- upload ------------------------------------------------------------------
@@ -335,6 +305,15 @@ def test_deleting_an_image_removes_its_data(client, stored_files):
     assert stored_files() == []
 
 
+def test_declared_size_over_cap_is_refused(client_with):
+    client = client_with('[DEFAULT]\nimage_size_cap = 1000\n')
+    image = client.create_image()
+    response = upload_chunked(client, image['id'], DATA,
+                              {'x-openstack-image-size': str(len(DATA))})
+    assert_error(response, 413, 'The incoming image is too large')
+    assert show(client, image['id'])['status'] == 'queued'
+
+
 # --- download ----------------------------------------------------------------
 
 def test_download_of_queued_image_is_no_content(client):
@@ -453,193 +432,6 @@ def test_range_on_empty_image_is_416(client):
 def test_range_on_queued_image_is_no_content(client):
     image = client.create_image()
     assert download(client, image['id'], Range='bytes=0-1').status_int == 204
-
-
-# --- deactivate / reactivate -------------------------------------------------
-
-def action(client, image_id, name, **kwargs):
-    return client.post(f'/v2/images/{image_id}/actions/{name}',
-                       **kwargs)
-
-
-def test_deactivate_answers_204(client):
-    image = active_image(client)
-    response = action(client, image['id'], 'deactivate')
-    assert response.status_int == 204
-    assert response.body == b''
-    assert show(client, image['id'])['status'] == 'deactivated'
-
-
-def test_admin_still_downloads_a_deactivated_image(client):
-    image = active_image(client)
-    action(client, image['id'], 'deactivate')
-    response = download(client, image['id'])
-    assert response.status_int == 200
-    assert response.body == DATA
-
-
-def test_deactivate_twice_is_fine(client):
-    image = active_image(client)
-    action(client, image['id'], 'deactivate')
-    assert action(client, image['id'], 'deactivate').status_int == 204
-    assert show(client, image['id'])['status'] == 'deactivated'
-
-
-def test_reactivate_makes_the_image_active_again(client):
-    image = active_image(client)
-    action(client, image['id'], 'deactivate')
-    assert action(client, image['id'], 'reactivate').status_int == 204
-    assert show(client, image['id'])['status'] == 'active'
-    assert download(client, image['id']).body == DATA
-
-
-def test_reactivate_of_active_image_is_fine(client):
-    image = active_image(client)
-    assert action(client, image['id'], 'reactivate').status_int == 204
-    assert show(client, image['id'])['status'] == 'active'
-
-
-@pytest.mark.parametrize('name', ['deactivate', 'reactivate'])
-def test_action_on_queued_image_is_forbidden(client, name):
-    image = client.create_image()
-    response = action(client, image['id'], name)
-    assert response.status_int == 403
-    assert response.body == (b"403 Forbidden\n\nNot allowed to %s image in "
-                             b"status 'queued'\n\n   " % name.encode())
-    assert show(client, image['id'])['status'] == 'queued'
-
-
-@pytest.mark.parametrize('name', ['deactivate', 'reactivate'])
-def test_action_on_missing_image_is_not_found(client, name):
-    assert_error(action(client, MISSING_ID, name), 404,
-                 f'No image found with ID {MISSING_ID}')
-
-
-def test_action_with_body_is_bad_request(client):
-    image = active_image(client)
-    response = action(client, image['id'], 'deactivate', body={})
-    assert_error(response, 400, 'A body is not expected with this request.')
-    assert show(client, image['id'])['status'] == 'active'
-
-
-def test_declared_size_over_cap_is_refused(client_with):
-    client = client_with('[DEFAULT]\nimage_size_cap = 1000\n')
-    image = client.create_image()
-    response = upload_chunked(client, image['id'], DATA,
-                              {'x-openstack-image-size': str(len(DATA))})
-    assert_error(response, 413, 'The incoming image is too large')
-    assert show(client, image['id'])['status'] == 'queued'
-
-
-def test_upload_to_deactivated_image_is_conflict(client):
-    image = active_image(client)
-    action(client, image['id'], 'deactivate')
-    assert_error(client.upload(image['id'], DATA), 409,
-                 'Image status transition from deactivated to saving is not '
-                 'allowed')
-
-
-def test_deactivated_image_can_be_deleted(client, stored_files):
-    image = active_image(client)
-    action(client, image['id'], 'deactivate')
-    assert client.delete(f"/v2/images/{image['id']}").status_int == 204
-    assert stored_files() == []
-
-
-# --- tags --------------------------------------------------------------------
-
-def tag_path(image_id, tag):
-    return f'/v2/images/{image_id}/tags/{tag}'
-
-
-def test_put_tag_answers_204_and_adds_it(client):
-    image = client.create_image(tags=['first'])
-    response = client.put(tag_path(image['id'], 'second'))
-    assert response.status_int == 204
-    assert response.body == b''
-    assert show(client, image['id'])['tags'] == ['first', 'second']
-
-
-def test_put_existing_tag_is_idempotent(client):
-    image = client.create_image(tags=['a', 'b'])
-    assert client.put(tag_path(image['id'], 'a')).status_int == 204
-    assert show(client, image['id'])['tags'] == ['a', 'b']
-
-
-def test_put_tag_with_encoded_characters(client):
-    image = client.create_image()
-    assert client.put(tag_path(image['id'], 'two%20words')).status_int == 204
-    assert show(client, image['id'])['tags'] == ['two words']
-
-
-def test_delete_tag_answers_204_and_removes_it(client):
-    image = client.create_image(tags=['a', 'b', 'c'])
-    response = client.delete(tag_path(image['id'], 'b'))
-    assert response.status_int == 204
-    assert show(client, image['id'])['tags'] == ['a', 'c']
-
-
-def test_delete_missing_tag_is_not_found(client):
-    image = client.create_image(tags=['a'])
-    response = client.delete(tag_path(image['id'], 'nope'))
-    assert response.status_int == 404
-    assert response.body == (b'404 Not Found\n\nThe resource could not be '
-                             b'found.\n\n   ')
-    assert show(client, image['id'])['tags'] == ['a']
-
-
-@pytest.mark.parametrize('method', ['PUT', 'DELETE'])
-def test_tag_of_missing_image_is_not_found(client, method):
-    response = client.request(method, tag_path(MISSING_ID, 'a'))
-    assert response.status_int == 404
-    assert response.body == (b'404 Not Found\n\nImage %s not found.\n\n   '
-                             % MISSING_ID.encode())
-
-
-def test_too_long_tag_is_bad_request(client):
-    image = client.create_image()
-    response = client.put(tag_path(image['id'], 't' * 256))
-    assert_error(response, 400, "Provided object does not match schema "
-                                "'image': ")
-    assert 'is too long' in response.text
-    assert show(client, image['id'])['tags'] == []
-
-
-def test_tag_of_255_characters_is_fine(client):
-    image = client.create_image()
-    assert client.put(tag_path(image['id'], 't' * 255)).status_int == 204
-
-
-@pytest.mark.parametrize('method', ['PUT', 'DELETE'])
-def test_tag_with_body_is_bad_request(client, method):
-    image = client.create_image(tags=['a'])
-    response = client.request(method, tag_path(image['id'], 'a'), body={})
-    assert_error(response, 400, 'A body is not expected with this request.')
-
-
-def test_tag_quota_on_put(client_with):
-    client = client_with('[DEFAULT]\nimage_tag_quota = 2\n')
-    image = client.create_image(tags=['a', 'b'])
-    response = client.put(tag_path(image['id'], 'c'))
-    assert response.status_int == 413
-    assert response.text == (
-        '413 Request Entity Too Large\n\nImage tag limit exceeded for image '
-        f"{image['id']}: The limit has been exceeded on the number of "
-        'allowed image tags. Attempted: 3, Maximum: 2:\n\n   ')
-    assert show(client, image['id'])['tags'] == ['a', 'b']
-
-
-def test_existing_tag_at_the_quota_is_fine(client_with):
-    client = client_with('[DEFAULT]\nimage_tag_quota = 2\n')
-    image = client.create_image(tags=['a', 'b'])
-    assert client.put(tag_path(image['id'], 'a')).status_int == 204
-
-
-def test_tags_work_on_active_images(client):
-    image = active_image(client)
-    assert client.put(tag_path(image['id'], 'live')).status_int == 204
-    assert client.delete(tag_path(image['id'], 'live')).status_int == 204
-    assert show(client, image['id'])['tags'] == []
 
 
 # --- where the data lives, when the operator shows it -----------------------

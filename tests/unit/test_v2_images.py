@@ -10,13 +10,15 @@ import pytest
 
 import glance.db
 from glance.db import images as image_db
-from tests.conftest import PATCH_TYPE
+from tests.helpers import MISSING_ID
+from tests.helpers import PATCH_TYPE
+from tests.helpers import assert_error
+from tests.helpers import show
 
 PATCH_V20 = 'application/openstack-images-v2.0-json-patch'
 ACCEPT_PATCH = ('application/openstack-images-v2.0-json-patch, '
                 'application/openstack-images-v2.1-json-patch')
 IMAGE_ID = '5a1e2c3d-7b8a-4c9d-8e0f-123456789abc'
-MISSING_ID = '00000000-0000-4000-8000-000000000000'
 SCHEMA_ERROR = "Provided object does not match schema 'image': "
 TIME_FORMAT = re.compile(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$')
 DATA = b'some image bytes'
@@ -37,17 +39,6 @@ def remove(path):
 def patch(client, image_id, *changes, media_type=PATCH_TYPE):
     return client.patch(f'/v2/images/{image_id}', list(changes),
                         content_type=media_type)
-
-
-def show(client, image_id):
-    response = client.get(f'/v2/images/{image_id}')
-    assert response.status_int == 200, response.body
-    return response.json
-
-
-def assert_error(response, status, message):
-    assert response.status_int == status, response.body
-    assert message in response.text, response.text
 
 
 def active_image(client, **values):

@@ -1,68 +1,25 @@
-"""Unit tests for the store layer (glance.store).
+"""Unit tests for the filesystem store driver
+(glance.store.drivers.filesystem), through the glance.store API.
 
-The filesystem store writes to a temporary directory; the HTTP store reads
-from a real http.server running on 127.0.0.1 in a thread.
+The store writes to a temporary directory.
 """
 import ctypes
-import datetime
 import errno
-import http.server
-import ipaddress
 import mmap
 import os
-import re
-import socket
-import ssl
 import stat
-import threading
-import time
 
 import pytest
-import requests
 
 from glance import store
 from glance.common import exception
-from glance.common.config import CONF
-from glance.store import registry
 from glance.store.drivers import filesystem
-from glance.store.drivers import http as http_store
+from tests.helpers import read_all
 
 IMAGE_ID = 'a5e2f0f4-1a7e-4d0e-9d55-0c0a1b6f1c11'
 DATA = bytes(range(256)) * 40  # 10240 bytes, no two neighbours equal
 
-
-@pytest.fixture
-def set_option():
-    """Set [glance_store] options for one test; they are cleared after."""
-    names = []
-
-    def set_store_option(name, value):
-        CONF.set_override(name, value, group='glance_store')
-        names.append(name)
-
-    yield set_store_option
-    for name in names:
-        CONF.clear_override(name, group='glance_store')
-
-
-@pytest.fixture(autouse=True)
-def isolated_registry(monkeypatch):
-    """Give each test an empty registry and restore the previous one."""
-    monkeypatch.setattr(store, '_registry', registry.Registry())
-
-
-@pytest.fixture
-def datadir(tmp_path, set_option):
-    # Two missing levels: create_stores() must create the parents too.
-    path = tmp_path / 'state' / 'images'
-    set_option('filesystem_store_datadir', str(path))
-    return path
-
-
-@pytest.fixture
-def stores(datadir):
-    store.create_stores()
-    return datadir
+pytestmark = pytest.mark.usefixtures('isolated_registry')
 
 
 def image_uri(datadir, image_id=IMAGE_ID):
@@ -71,11 +28,6 @@ def image_uri(datadir, image_id=IMAGE_ID):
 
 def chunks_of(data, size):
     return [data[i:i + size] for i in range(0, len(data), size)]
-
-
-def read_all(uri, **kwargs):
-    iterator, total_size = store.get_from_backend(uri, **kwargs)
-    return b''.join(iterator), total_size
 
 
 def open_paths():
@@ -97,54 +49,6 @@ needs_proc = pytest.mark.skipif(not os.path.isdir('/proc/self/fd'),
 # Configuration
 
 
-def test_create_stores_registers_file_http_and_https(datadir):
-    assert not datadir.exists()
-
-    assert store.create_stores() == 3
-
-    current = store.current_registry()
-    file_store, file_location = current.locate('file:///images/x')
-    assert isinstance(file_store, filesystem.Store)
-    assert type(file_location) is filesystem.FileLocation
-    http_driver, _location = current.locate('http://example.com/x')
-    assert isinstance(http_driver, http_store.Store)
-    https_driver, https_location = current.locate('https://example.com/x')
-    assert https_driver is http_driver
-    assert type(https_location) is http_store.HttpLocation
-    assert datadir.is_dir()
-    assert store.get_known_schemes() == ('file', 'http', 'https')
-
-
-def test_create_stores_again_rebuilds_the_registry(stores, set_option):
-    old_file_store = store.current_registry().driver('file')
-    set_option('stores', ['filesystem'])
-
-    assert store.create_stores() == 1
-
-    assert store.get_known_schemes() == ('file',)
-    assert store.current_registry().driver('file') is not old_file_store
-    with pytest.raises(exception.UnknownScheme):
-        store.get_from_backend('http://127.0.0.1/image')
-
-
-def test_default_store_must_be_enabled(stores, set_option):
-    before = store.current_registry()
-    set_option('stores', ['http'])
-
-    with pytest.raises(exception.BadStoreConfiguration) as raised:
-        store.create_stores()
-
-    assert 'default_store' in str(raised.value)
-    # A failed reload keeps the working stores.
-    assert store.current_registry() is before
-
-
-def test_unknown_store_name_is_a_configuration_error(datadir, set_option):
-    set_option('stores', ['file', 'swift'])
-    with pytest.raises(exception.BadStoreConfiguration, match='swift'):
-        store.create_stores()
-
-
 def test_datadir_that_is_a_file_is_a_configuration_error(tmp_path,
                                                         set_option):
     not_a_dir = tmp_path / 'images'
@@ -162,29 +66,6 @@ def test_file_perm_must_be_an_octal_permission(datadir, set_option, perm):
     with pytest.raises(exception.BadStoreConfiguration,
                        match='filesystem_store_file_perm'):
         store.create_stores()
-
-
-def test_missing_ca_file_is_a_configuration_error(datadir, tmp_path,
-                                                  set_option):
-    set_option('https_ca_certificates_file', str(tmp_path / 'missing.pem'))
-    with pytest.raises(exception.BadStoreConfiguration, match='missing.pem'):
-        store.create_stores()
-
-
-def test_list_opts_lists_every_store_option():
-    [(group, opts)] = store.list_opts()
-    assert group == 'glance_store'
-    assert {opt.name for opt in opts} == {
-        'stores', 'default_store', 'filesystem_store_datadir',
-        'filesystem_store_file_perm', 'filesystem_store_chunk_size',
-        'filesystem_store_direct_io',
-        'http_store_timeout', 'https_insecure',
-        'https_ca_certificates_file', 'http_proxy_information'}
-
-
-def test_add_before_create_stores_fails():
-    with pytest.raises(exception.StoreUnavailable):
-        store.add_to_backend(IMAGE_ID, [b'data'])
 
 
 # Filesystem store: reading and writing
@@ -578,340 +459,6 @@ def test_missing_data_is_image_data_not_found(stores):
         store.get_size_from_backend(uri)
     with pytest.raises(exception.ImageDataNotFound):
         store.delete_from_backend(uri)
-
-
-@pytest.mark.parametrize('uri', ['swift://container/image', 'image-id', ''])
-def test_unknown_scheme(stores, uri):
-    with pytest.raises(exception.UnknownScheme):
-        store.get_from_backend(uri)
-    with pytest.raises(exception.UnknownScheme):
-        store.get_size_from_backend(uri)
-    with pytest.raises(exception.UnknownScheme):
-        store.delete_from_backend(uri)
-    with pytest.raises(exception.UnknownScheme):
-        store.validate_location(uri)
-
-
-@pytest.mark.parametrize('uri', [
-    'file://relative/path', 'file:///var/lib/glance/images/../../etc/passwd',
-    'http://', 'https:///no-host',
-])
-def test_malformed_locations_are_invalid(stores, uri):
-    with pytest.raises(exception.Invalid):
-        store.validate_location(uri)
-    with pytest.raises(exception.Invalid):
-        store.get_from_backend(uri)
-
-
-def test_validate_external_location(stores):
-    assert store.validate_external_location('https://example.com/image')
-    assert not store.validate_external_location(image_uri(stores))
-    assert not store.validate_external_location('swift://container/image')
-    assert not store.validate_external_location('http://')
-
-
-# HTTP store
-
-REQUESTS_SEEN = []
-
-
-class ImageServer(http.server.BaseHTTPRequestHandler):
-    """Serves DATA at /image, with single-range support and some faults.
-
-    Every request's target and headers go to REQUESTS_SEEN.
-    """
-
-    def log_message(self, *args):
-        pass
-
-    def do_HEAD(self):
-        self.respond(send_body=False)
-
-    def do_GET(self):
-        self.respond(send_body=True)
-
-    def respond(self, send_body):
-        path = self.path
-        if path.startswith('http://'):  # asked as a proxy
-            path = '/' + path.split('/', 3)[3]
-        REQUESTS_SEEN.append((self.path, dict(self.headers)))
-        if path == '/old':
-            self.send_response(302)
-            self.send_header('Location', '/image')
-            self.end_headers()
-        elif path == '/slow':
-            time.sleep(2)
-            self.send_error(500)
-        elif path == '/broken':
-            self.send_error(500)
-        elif path in ('/image', '/norange'):
-            self.send_data(send_body, ranges=path == '/image')
-        else:
-            self.send_error(404)
-
-    def send_data(self, send_body, ranges):
-        body = DATA
-        match = re.fullmatch(r'bytes=(\d+)-(\d*)',
-                             self.headers.get('Range', ''))
-        if ranges and match:
-            start = int(match.group(1))
-            end = int(match.group(2) or len(DATA) - 1)
-            if start >= len(DATA):
-                self.send_response(416)
-                self.send_header('Content-Range', f'bytes */{len(DATA)}')
-                self.end_headers()
-                return
-            body = DATA[start:end + 1]
-            self.send_response(206)
-            self.send_header('Content-Range',
-                             f'bytes {start}-{start + len(body) - 1}'
-                             f'/{len(DATA)}')
-        else:
-            self.send_response(200)
-        self.send_header('Content-Length', str(len(body)))
-        self.end_headers()
-        if send_body:
-            self.wfile.write(body)
-
-
-@pytest.fixture
-def no_env_proxies(monkeypatch):
-    # Proxies from the environment would send 127.0.0.1 elsewhere.
-    for name in ('http_proxy', 'https_proxy', 'all_proxy', 'no_proxy'):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.upper(), raising=False)
-
-
-def start_server(ssl_context=None):
-    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), ImageServer)
-    server.daemon_threads = True
-    if ssl_context:
-        server.socket = ssl_context.wrap_socket(server.socket,
-                                                server_side=True)
-    # A short poll interval keeps shutdown() quick.
-    thread = threading.Thread(target=server.serve_forever,
-                              kwargs={'poll_interval': 0.05}, daemon=True)
-    thread.start()
-    return server, thread
-
-
-def stop_server(server, thread):
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
-
-
-@pytest.fixture
-def web_server(no_env_proxies):
-    REQUESTS_SEEN.clear()
-    server, thread = start_server()
-    yield f'http://127.0.0.1:{server.server_address[1]}'
-    stop_server(server, thread)
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
-def test_http_get_streams_the_whole_object(stores, web_server):
-    iterator, total_size = store.get_from_backend(f'{web_server}/image',
-                                                  chunk_size=1000)
-    chunks = list(iterator)
-    assert b''.join(chunks) == DATA
-    assert total_size == len(DATA)
-    assert max(len(chunk) for chunk in chunks) <= 1000
-    [(_path, headers)] = REQUESTS_SEEN
-    assert 'Range' not in headers
-
-
-@pytest.mark.parametrize('offset, length, expected_range', [
-    (100, None, 'bytes=100-'),
-    (100, 1000, 'bytes=100-1099'),
-    (0, 10, 'bytes=0-9'),
-])
-def test_http_get_asks_for_a_range(stores, web_server, offset, length,
-                                   expected_range):
-    data, total_size = read_all(f'{web_server}/image', offset=offset,
-                                length=length)
-
-    end = None if length is None else offset + length
-    assert data == DATA[offset:end]
-    assert total_size == len(DATA)
-    [(_path, headers)] = REQUESTS_SEEN
-    assert headers['Range'] == expected_range
-
-
-@pytest.mark.parametrize('offset, length', [(100, None), (5000, 3000),
-                                            (0, 0)])
-def test_http_get_slices_when_the_server_ignores_ranges(stores, web_server,
-                                                        offset, length):
-    data, total_size = read_all(f'{web_server}/norange', offset=offset,
-                                length=length, chunk_size=1000)
-    end = None if length is None else offset + length
-    assert data == DATA[offset:end]
-    assert total_size == len(DATA)
-
-
-def test_http_range_past_the_end_is_not_satisfiable(stores, web_server):
-    with pytest.raises(exception.RangeNotSatisfiable):
-        store.get_from_backend(f'{web_server}/image', offset=len(DATA))
-
-
-def test_http_follows_redirects(stores, web_server):
-    assert read_all(f'{web_server}/old') == (DATA, len(DATA))
-    assert store.get_size_from_backend(f'{web_server}/old') == len(DATA)
-    paths = [path for path, _headers in REQUESTS_SEEN]
-    assert paths == ['/old', '/image', '/old', '/image']
-
-
-def test_http_get_size_uses_head(stores, web_server):
-    assert store.get_size_from_backend(f'{web_server}/image') == len(DATA)
-    assert len(REQUESTS_SEEN) == 1
-
-
-def test_http_missing_object_is_image_data_not_found(stores, web_server):
-    with pytest.raises(exception.ImageDataNotFound):
-        store.get_from_backend(f'{web_server}/missing')
-    with pytest.raises(exception.ImageDataNotFound):
-        store.get_size_from_backend(f'{web_server}/missing')
-
-
-def test_http_server_error_is_store_unavailable(stores, web_server):
-    with pytest.raises(exception.StoreUnavailable, match='500'):
-        store.get_from_backend(f'{web_server}/broken')
-
-
-def test_http_connection_refused_is_store_unavailable(stores,
-                                                      no_env_proxies):
-    uri = f'http://127.0.0.1:{free_port()}/image'
-    with pytest.raises(exception.StoreUnavailable):
-        store.get_from_backend(uri)
-    with pytest.raises(exception.StoreUnavailable):
-        store.get_size_from_backend(uri)
-
-
-def test_http_timeout_is_store_unavailable(stores, web_server, set_option):
-    set_option('http_store_timeout', 0.3)
-    store.create_stores()
-    started = time.monotonic()
-    with pytest.raises(exception.StoreUnavailable):
-        store.get_from_backend(f'{web_server}/slow')
-    assert time.monotonic() - started < 1.5
-
-
-def test_http_credentials_stay_out_of_messages(stores, web_server):
-    uri = web_server.replace('http://', 'http://user:secret@') + '/broken'
-    with pytest.raises(exception.StoreUnavailable) as raised:
-        store.get_from_backend(uri)
-    assert 'secret' not in str(raised.value)
-
-
-def test_http_iterator_releases_the_connection(stores, web_server,
-                                               monkeypatch):
-    closed = []
-
-    class RecordingSession(requests.Session):
-        def close(self):
-            closed.append(self)
-            super().close()
-
-    monkeypatch.setattr(http_store.requests, 'Session', RecordingSession)
-
-    iterator, _total = store.get_from_backend(f'{web_server}/image',
-                                              chunk_size=1000)
-    next(iterator)
-    assert closed == []
-    iterator.close()
-    assert len(closed) == 1
-
-    iterator, _total = store.get_from_backend(f'{web_server}/image')
-    list(iterator)
-    assert len(closed) == 2
-
-
-def test_http_store_is_read_only(stores, web_server, set_option):
-    with pytest.raises(exception.StoreDeleteNotSupported):
-        store.delete_from_backend(f'{web_server}/image')
-
-    set_option('default_store', 'http')
-    store.create_stores()
-    with pytest.raises(exception.StoreAddDisabled):
-        store.add_to_backend(IMAGE_ID, [b'data'])
-
-
-def test_http_proxy_information_is_used(stores, web_server, set_option):
-    set_option('http_proxy_information', {'http': web_server})
-    store.create_stores()
-
-    data, _total = read_all('http://images.example.invalid/image')
-
-    assert data == DATA
-    [(requested, _headers)] = REQUESTS_SEEN
-    assert requested == 'http://images.example.invalid/image'
-
-
-@pytest.fixture
-def tls_server(tmp_path, no_env_proxies):
-    """An https server with a self-signed certificate for 127.0.0.1."""
-    x509 = pytest.importorskip('cryptography.x509')
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME,
-                                         '127.0.0.1')])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name).issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName(
-            [x509.IPAddress(ipaddress.ip_address('127.0.0.1'))]),
-            critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None),
-                       critical=True)
-        .sign(key, hashes.SHA256()))
-    cert_file = tmp_path / 'cert.pem'
-    key_file = tmp_path / 'key.pem'
-    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()))
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert_file, key_file)
-
-    REQUESTS_SEEN.clear()
-    server, thread = start_server(context)
-    yield f'https://127.0.0.1:{server.server_address[1]}', str(cert_file)
-    stop_server(server, thread)
-
-
-def test_https_verifies_certificates_by_default(stores, tls_server):
-    url, _cert_file = tls_server
-    with pytest.raises(exception.StoreUnavailable):
-        store.get_from_backend(f'{url}/image')
-
-
-def test_https_with_ca_certificates_file(stores, tls_server, set_option):
-    url, cert_file = tls_server
-    set_option('https_ca_certificates_file', cert_file)
-    store.create_stores()
-    assert read_all(f'{url}/image', offset=10) == (DATA[10:], len(DATA))
-
-
-@pytest.mark.filterwarnings(
-    'ignore::urllib3.exceptions.InsecureRequestWarning')
-def test_https_insecure_skips_verification(stores, tls_server, set_option):
-    url, _cert_file = tls_server
-    set_option('https_insecure', True)
-    store.create_stores()
-    assert store.get_size_from_backend(f'{url}/image') == len(DATA)
 
 
 # --- writes around the page cache -------------------------------------------

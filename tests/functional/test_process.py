@@ -1,11 +1,13 @@
-"""The GlanceApi helper of daemon.py: the keystone-flavor hook, the workers
-and the stop, which must leave no process behind."""
+"""The launcher of the functional tests' servers (process.py), through
+GlanceApi of daemon.py: the keystone-flavor hook, the workers and the stop,
+which must leave no process behind."""
 import signal
-import time
 
 import requests
 
 from tests.functional import daemon
+from tests.functional import process
+from tests.helpers import wait_for
 
 KEYSTONE = """
 [paste_deploy]
@@ -14,14 +16,6 @@ flavor = keystone
 www_authenticate_uri = http://127.0.0.1:9/identity
 auth_url = http://127.0.0.1:9/identity
 """
-
-
-def wait_for(condition, timeout=20):
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        assert time.monotonic() < deadline, 'timed out'
-        time.sleep(0.05)
-    return result
 
 
 def test_extra_config_workers_and_a_clean_stop(tmp_path):
@@ -47,7 +41,7 @@ def test_extra_config_workers_and_a_clean_stop(tmp_path):
 
 
 def test_a_hung_daemon_is_killed_with_its_workers(tmp_path, monkeypatch):
-    monkeypatch.setattr(daemon, 'STOP_TIMEOUT', 1)
+    monkeypatch.setattr(process, 'STOP_TIMEOUT', 1)
     api = daemon.start_glance_api(tmp_path, workers=2)
     try:
         wait_for(lambda: len(api.group_pids()) == 3)
@@ -59,30 +53,3 @@ def test_a_hung_daemon_is_killed_with_its_workers(tmp_path, monkeypatch):
         api.stop()
 
     assert api.group_pids() == set()
-
-
-def access_lines(api):
-    return [line for line in api.log().splitlines()
-            if ' glance.wsgi.server ' in line]
-
-
-def test_each_request_has_an_access_line_with_its_request_id(tmp_path):
-    api = daemon.GlanceApi(tmp_path, workers=1)
-    with api:
-        response = requests.get(api.url + '/v2/images?limit=3', timeout=20)
-        request_id = response.headers['x-openstack-request-id']
-        [line] = wait_for(lambda: [
-            line for line in access_lines(api) if request_id in line])
-    assert ' INFO glance.wsgi.server [' in line
-    assert '"GET /v2/images?limit=3 HTTP/1.1" 200 ' in line
-
-
-def test_access_lines_can_be_dropped_by_their_log_level(tmp_path):
-    api = daemon.GlanceApi(tmp_path, workers=1, extra_config=(
-        '[DEFAULT]\ndefault_log_levels = glance.wsgi.server=WARN\n'))
-    with api:
-        for _ in range(3):
-            assert requests.get(api.url + '/v2/images',
-                                timeout=20).status_code == 200
-    assert 'Listening on 127.0.0.1' in api.log()
-    assert access_lines(api) == []
