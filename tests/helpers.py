@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 
+import pytest
 import requests
 import webob
 
@@ -455,3 +456,11 @@ class Glance:
     def create(self, name, *args):
         return self.show('image-create', '--name', name, '--disk-format',
                          'raw', '--container-format', 'bare', *args)
+
+
+def assert_store_refuses(uri, error):
+    """Reading, sizing and deleting the data at `uri` each raise `error`."""
+    for call in (store.get_from_backend, store.get_size_from_backend,
+                 store.delete_from_backend):
+        with pytest.raises(error):
+            call(uri)

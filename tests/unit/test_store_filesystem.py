@@ -14,6 +14,7 @@ import pytest
 from glance import store
 from glance.common import exception
 from glance.store.drivers import filesystem
+from tests import helpers
 from tests.helpers import read_all
 
 IMAGE_ID = 'a5e2f0f4-1a7e-4d0e-9d55-0c0a1b6f1c11'
@@ -87,12 +88,7 @@ def test_add_get_size_delete_round_trip(stores):
     store.delete_from_backend(uri)
 
     assert os.listdir(stores) == []
-    with pytest.raises(exception.ImageDataNotFound):
-        store.get_from_backend(uri)
-    with pytest.raises(exception.ImageDataNotFound):
-        store.get_size_from_backend(uri)
-    with pytest.raises(exception.ImageDataNotFound):
-        store.delete_from_backend(uri)
+    helpers.assert_store_refuses(uri, exception.ImageDataNotFound)
 
 
 def test_add_accepts_an_empty_image(stores):
@@ -453,12 +449,7 @@ def test_read_only_datadir_is_storage_write_denied(stores):
 
 def test_missing_data_is_image_data_not_found(stores):
     uri = image_uri(stores, 'no-such-image')
-    with pytest.raises(exception.ImageDataNotFound):
-        store.get_from_backend(uri)
-    with pytest.raises(exception.ImageDataNotFound):
-        store.get_size_from_backend(uri)
-    with pytest.raises(exception.ImageDataNotFound):
-        store.delete_from_backend(uri)
+    helpers.assert_store_refuses(uri, exception.ImageDataNotFound)
 
 
 # --- writes around the page cache -------------------------------------------

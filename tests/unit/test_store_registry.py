@@ -16,6 +16,7 @@ from glance.common import exception
 from glance.store import registry
 from glance.store.drivers import filesystem
 from glance.store.drivers import http as http_store
+from tests import helpers
 
 IMAGE_ID = '0f4b3c2e-7d44-4a57-9a3e-2b1c9d8e7f60'
 
@@ -310,12 +311,7 @@ def test_add_before_create_stores_fails():
 
 @pytest.mark.parametrize('uri', ['swift://container/image', 'image-id', ''])
 def test_unknown_scheme(stores, uri):
-    with pytest.raises(exception.UnknownScheme):
-        store.get_from_backend(uri)
-    with pytest.raises(exception.UnknownScheme):
-        store.get_size_from_backend(uri)
-    with pytest.raises(exception.UnknownScheme):
-        store.delete_from_backend(uri)
+    helpers.assert_store_refuses(uri, exception.UnknownScheme)
     with pytest.raises(exception.UnknownScheme):
         store.validate_location(uri)
 
