@@ -51,8 +51,6 @@ INTEGER_FIELDS = {'size': False, 'min_disk': False, 'min_ram': False,
 BOOLEAN_FIELDS = ('is_public', 'deleted', 'protected')
 TIME_FIELDS = ('created_at', 'updated_at', 'deleted_at')
 TIME_FORMAT = '%Y-%m-%dT%H:%M:%S.%f'
-# The database keeps integers in 32 bits.
-MAX_INT = 2 ** 31 - 1
 AMAZON_FORMATS = ('aki', 'ari', 'ami')
 
 # Fields of GET /v1/images (the summary list), in upstream's order.
@@ -201,7 +199,8 @@ def read_headers(headers):
 
 def validate(meta):
     """Check what v1 checks of the metadata a client sends (formats,
-    times, lengths, ranges); completes a missing Amazon format."""
+    times, lengths; min_disk and min_ram ranges are the service's);
+    completes a missing Amazon format."""
     disk_format = meta.get('disk_format')
     container_format = meta.get('container_format')
     if 'disk_format' in meta \
@@ -237,10 +236,6 @@ def validate(meta):
     if checksum and len(checksum) > 32:
         raise exception.Invalid("Invalid checksum '%s': can't exceed 32 "
                                 "characters" % checksum)
-    for field in ('min_disk', 'min_ram'):
-        if (meta.get(field) or 0) > MAX_INT:
-            raise exception.Invalid("'%s' value out of range, must not "
-                                    "exceed %d." % (field, MAX_INT))
     image_id = meta.get('id')
     if image_id is not None:
         try:
