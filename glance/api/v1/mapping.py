@@ -169,10 +169,15 @@ def read_headers(headers):
     meta, properties = {}, {}
     for name, value in headers:
         key = name.lower()
+        # Only ours, and only those with a value: keystonemiddleware
+        # leaves the identity headers a token lacks (X-Domain-Id, ...)
+        # in the environment as None.
+        if not key.startswith(META_PREFIX) or value is None:
+            continue
         value = _header_text(value)
         if key.startswith(PROPERTY_PREFIX):
             properties[key[len(PROPERTY_PREFIX):].replace('-', '_')] = value
-        elif key.startswith(META_PREFIX):
+        else:
             field = key[len(META_PREFIX):].replace('-', '_')
             if field not in META_FIELDS:
                 raise exception.Invalid('Bad header: %s' % key)
