@@ -103,7 +103,7 @@ class Request(webob.Request):
         Also 400 (where upstream fails) for a body that ends before its
         length, a document nested deeper than MAX_JSON_DEPTH, and text
         with a lone surrogate (\\ud800: valid JSON, but no Unicode
-        character, which no database can store).
+        character, which no database can store) or NUL.
         """
         try:
             body = self.body
@@ -133,15 +133,42 @@ def _too_deep():
 
 
 def _check_text(text):
+    """400 for text no database stores: a lone surrogate (not Unicode),
+    NUL (PostgreSQL refuses it in text)."""
     try:
         text.encode('utf-8')
     except UnicodeEncodeError:
         raise webob.exc.HTTPBadRequest(explanation=DECODING_ERROR)
+    if '\x00' in text:
+        raise webob.exc.HTTPBadRequest(explanation=DECODING_ERROR)
+
+
+def _path_variable(value):
+    """A path variable as the client wrote it. Routes matches the path as
+    the server hands it over, one character per byte (PEP 3333): the
+    bytes are UTF-8 (UnicodeDecodeError if not)."""
+    if not isinstance(value, str):
+        return value
+    text = value.encode('latin-1').decode('utf-8')
+    _check_text(text)
+    return text
+
+
+def _check_query_and_headers(request):
+    # The query is decoded by webob (UnicodeDecodeError if not UTF-8);
+    # header values are latin-1 text, where NUL is just as unwelcome
+    # (RFC 9110 5.5 lets a recipient refuse it).
+    for name, value in request.GET.items():
+        _check_text(name)
+        _check_text(value)
+    for value in request.headers.values():
+        if value is not None and '\x00' in value:
+            raise webob.exc.HTTPBadRequest(explanation=DECODING_ERROR)
 
 
 def _check_json_document(document):
-    """400 for a document nested too deep or with a lone surrogate in a
-    string (walked without recursion: that is what it guards against)."""
+    """400 for a document nested too deep or with text _check_text
+    refuses (walked without recursion: that is what it guards against)."""
     pending = [(document, 1)]
     while pending:
         value, depth = pending.pop()
@@ -253,6 +280,9 @@ class Resource:
             args.pop(key, None)
         action = args.pop('action')
         try:
+            args = {name: _path_variable(value)
+                    for name, value in args.items()}
+            _check_query_and_headers(request)
             args.update(self._dispatch(self.deserializer, action, request))
             result = getattr(self.controller, action)(request, **args)
             if isinstance(result, webob.Response):

@@ -144,7 +144,8 @@ def test_a_path_that_is_not_utf8(server, path):
     (b'{"name": ' + b'[' * 100000 + b']' * 100000 + b'}',
      b'nested deeper than 64 levels'),
     (b'{"name": "\\ud800"}', DECODING_ERROR),
-    (b'{"min_ram": %d}' % 2 ** 63, b'value out of range, must not exceed 2147483647.'),
+    (b'{"min_ram": %d}' % 2 ** 63,
+     b'value out of range, must not exceed 2147483647.'),
 ], ids=['deep', 'surrogate', 'integer'])
 def test_a_malformed_json_create(server, body, message):
     workers = child_pids(server.pid)

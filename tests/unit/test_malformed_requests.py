@@ -7,7 +7,8 @@ gets a 4xx, never a 500 (issue 12).
 - integers no database column holds (min_disk, min_ram over 2^31 - 1; a
   filter of 2^63 or more): 400;
 - a path that is not UTF-8, JSON nested 100,000 deep, a lone surrogate in
-  a JSON string: 400.
+  a JSON string, NUL in text (PostgreSQL refuses it): 400; path variables
+  are read as UTF-8.
 
 What only a real server shows (a body shorter than its Content-Length) is
 in tests/functional/test_malformed_requests.py.
@@ -268,6 +269,12 @@ def test_the_largest_filters_are_answered(client):
     ('GET', '/%FF'),
     ('GET', '/v2/%FF'),
     ('GET', '/v2/images?name=%FF'),
+    # NUL, which PostgreSQL does not take in text
+    ('GET', '/v2/images/a%00b'),
+    ('PUT', '/v2/images/{image_id}/tags/a%00b'),
+    ('GET', '/v2/images?name=a%00b'),
+    ('GET', '/v1/images/detail?a%00b=1'),
+    ('PUT', '/v1/images/{image_id}/members/a%00b'),
 ])
 def test_a_path_that_is_not_utf8_is_refused(client, method, path):
     image = client.create_image()
@@ -278,6 +285,28 @@ def test_a_path_that_is_not_utf8_is_refused(client, method, path):
     if method != 'HEAD':
         assert DECODING_ERROR in response.text
     assert show(client, image['id'])['tags'] == []
+
+
+def test_path_variables_are_utf8(client):
+    image = client.create_image()
+    path = f"/v2/images/{image['id']}"
+
+    assert client.put(path + '/tags/caf%C3%A9').status_int == 204
+    assert client.put(f"/v1/images/{image['id']}/members/%C3%A9").status_int \
+        == 204
+
+    assert show(client, image['id'])['tags'] == ['caf\u00e9']
+    assert client.get(path + '/members').json['members'][0]['member_id'] \
+        == '\u00e9'
+    assert client.delete(path + '/tags/caf%C3%A9').status_int == 204
+    assert_error(client.get('/v2/images/%C3%A9'), 404,
+                 'No image found with ID \u00e9')
+
+
+def test_nul_in_a_v1_header_is_refused(client):
+    response = create(client, status=400, name='a\x00b')
+    assert DECODING_ERROR in response.text
+    assert client.get('/v2/images').json['images'] == []
 
 
 def nested(depth, innermost='"x"'):
@@ -353,6 +382,7 @@ def test_json_nested_as_deep_as_allowed_is_read(client):
     r'"\ud800"', r'"tail \udfff"', r'"\udc00\ud800"',
     # the raw bytes of a surrogate, which Python's JSON reader lets pass
     b'"\xed\xa0\x80"'.decode('latin-1'),
+    r'"a\u0000b"',  # NUL, which PostgreSQL does not take in text
 ])
 def test_a_lone_surrogate_in_json_is_refused(client, shared_image, method,
                                              path, template, content_type,
