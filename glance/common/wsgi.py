@@ -143,6 +143,28 @@ def _check_text(text):
         raise webob.exc.HTTPBadRequest(explanation=DECODING_ERROR)
 
 
+def _check_json_document(document):
+    """400 for a document nested too deep or with text _check_text
+    refuses (walked without recursion: that is what it guards against)."""
+    pending = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, str):
+            _check_text(value)
+            continue
+        if isinstance(value, dict):
+            for key in value:
+                _check_text(key)
+            items = value.values()
+        elif isinstance(value, list):
+            items = value
+        else:
+            continue
+        if depth > MAX_JSON_DEPTH:
+            raise _too_deep()
+        pending.extend((item, depth + 1) for item in items)
+
+
 def _path_variable(value):
     """A path variable as the client wrote it. Routes matches the path as
     the server hands it over, one character per byte (PEP 3333): the
@@ -164,28 +186,6 @@ def _check_query_and_headers(request):
     for value in request.headers.values():
         if value is not None and '\x00' in value:
             raise webob.exc.HTTPBadRequest(explanation=DECODING_ERROR)
-
-
-def _check_json_document(document):
-    """400 for a document nested too deep or with text _check_text
-    refuses (walked without recursion: that is what it guards against)."""
-    pending = [(document, 1)]
-    while pending:
-        value, depth = pending.pop()
-        if isinstance(value, str):
-            _check_text(value)
-            continue
-        if isinstance(value, dict):
-            for key in value:
-                _check_text(key)
-            items = value.values()
-        elif isinstance(value, list):
-            items = value
-        else:
-            continue
-        if depth > MAX_JSON_DEPTH:
-            raise _too_deep()
-        pending.extend((item, depth + 1) for item in items)
 
 
 class ChunkedInput(io.RawIOBase):
@@ -220,11 +220,6 @@ def json_response(response, document, status=200):
     response.body = json.dumps(document).encode('utf-8')
 
 
-def no_body_expected():
-    return webob.exc.HTTPBadRequest(
-        explanation='A body is not expected with this request.')
-
-
 class Deserializer:
     """Request parsing. An action that takes a body (or reads nothing of
     the request but ignores a body, as the lists do) has a method of its
@@ -233,7 +228,8 @@ class Deserializer:
 
     def default(self, request):
         if request.has_body():
-            raise no_body_expected()
+            raise webob.exc.HTTPBadRequest(
+                explanation='A body is not expected with this request.')
         return {}
 
 
