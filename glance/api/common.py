@@ -22,8 +22,22 @@ SORT_KEYS = ('name', 'status', 'container_format', 'disk_format', 'size',
 SORT_DIRS = ('asc', 'desc')
 
 
+# The range of the databases' 64-bit integer columns (size, virtual_size;
+# min_disk and min_ram are narrower, but compare with any 64-bit value).
+DB_INT_RANGE = range(-2 ** 63, 2 ** 63)
+
+
 def _bad_request(message):
     return webob.exc.HTTPBadRequest(explanation=message)
+
+
+def filter_integer(value):
+    """The integer of a filter's value; ValueError if it is not one, or
+    one no database compares with a column (SQLite refuses them)."""
+    number = int(value)
+    if number not in DB_INT_RANGE:
+        raise ValueError('%s is out of range' % value)
+    return number
 
 
 def parse_limit(params):

@@ -44,6 +44,13 @@ IMPLEMENTED_METHODS = frozenset(
 BODY_METHODS = frozenset(['POST', 'PUT', 'PATCH'])
 BODY_TRANSFER_ENCODINGS = frozenset(
     ['chunked', 'compress', 'deflate', 'gzip', 'identity'])
+# No request body of this API nests deeper than a few levels (a location's
+# metadata in a patch is the deepest); far deeper documents are refused
+# before code that walks them recursively (validation, str()) meets them.
+MAX_JSON_DEPTH = 64
+DECODING_ERROR = ('Error decoding your request. Either the URL or the '
+                  'request body contained characters that could not be '
+                  'decoded by Glance')
 
 
 def to_http_error(error, headers=None):
@@ -91,16 +98,94 @@ class Request(webob.Request):
         self.is_body_readable = True
 
     def json_body_or_error(self):
-        """The JSON document in the body, or 400 as upstream words it."""
+        """The JSON document in the body, or 400 as upstream words it.
+
+        Also 400 (where upstream fails) for a body that ends before its
+        length, a document nested deeper than MAX_JSON_DEPTH, and text
+        with a lone surrogate (\\ud800: valid JSON, but no Unicode
+        character, which no database can store) or NUL.
+        """
         try:
-            document = json.loads(self.body)
+            body = self.body
+        # The server's errors too: webob's DisconnectionError for a body
+        # cut short, gunicorn's plain Exceptions for a malformed chunk.
+        except Exception as error:
+            raise webob.exc.HTTPBadRequest(
+                explanation='Error reading the request body: %s' % error)
+        try:
+            document = json.loads(body)
+        except RecursionError:
+            raise _too_deep()
         except ValueError:
             raise webob.exc.HTTPBadRequest(
                 explanation='Malformed JSON in request body.')
         if not isinstance(document, (dict, list)):
             raise webob.exc.HTTPBadRequest(
                 explanation='Unexpected body type. Expected list/dict.')
+        _check_json_document(document)
         return document
+
+
+def _too_deep():
+    return webob.exc.HTTPBadRequest(
+        explanation='JSON in request body nested deeper than %d levels.'
+                    % MAX_JSON_DEPTH)
+
+
+def _check_text(text):
+    """400 for text no database stores: a lone surrogate (not Unicode),
+    NUL (PostgreSQL refuses it in text)."""
+    try:
+        text.encode('utf-8')
+    except UnicodeEncodeError:
+        raise webob.exc.HTTPBadRequest(explanation=DECODING_ERROR)
+    if '\x00' in text:
+        raise webob.exc.HTTPBadRequest(explanation=DECODING_ERROR)
+
+
+def _check_json_document(document):
+    """400 for a document nested too deep or with text _check_text
+    refuses (walked without recursion: that is what it guards against)."""
+    pending = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, str):
+            _check_text(value)
+            continue
+        if isinstance(value, dict):
+            for key in value:
+                _check_text(key)
+            items = value.values()
+        elif isinstance(value, list):
+            items = value
+        else:
+            continue
+        if depth > MAX_JSON_DEPTH:
+            raise _too_deep()
+        pending.extend((item, depth + 1) for item in items)
+
+
+def _path_variable(value):
+    """A path variable as the client wrote it. Routes matches the path as
+    the server hands it over, one character per byte (PEP 3333): the
+    bytes are UTF-8 (UnicodeDecodeError if not)."""
+    if not isinstance(value, str):
+        return value
+    text = value.encode('latin-1').decode('utf-8')
+    _check_text(text)
+    return text
+
+
+def _check_query_and_headers(request):
+    # The query is decoded by webob (UnicodeDecodeError if not UTF-8);
+    # header values are latin-1 text, where NUL is just as unwelcome
+    # (RFC 9110 5.5 lets a recipient refuse it).
+    for name, value in request.GET.items():
+        _check_text(name)
+        _check_text(value)
+    for value in request.headers.values():
+        if value is not None and '\x00' in value:
+            raise webob.exc.HTTPBadRequest(explanation=DECODING_ERROR)
 
 
 class ChunkedInput(io.RawIOBase):
@@ -136,11 +221,15 @@ def json_response(response, document, status=200):
 
 
 class Deserializer:
-    """Default request parsing: the JSON body, if there is one, as `body`."""
+    """Request parsing. An action that takes a body (or reads nothing of
+    the request but ignores a body, as the lists do) has a method of its
+    own; every other action falls back to `default`, which refuses a
+    body: one rule for every route, as upstream's body_reject."""
 
     def default(self, request):
         if request.has_body():
-            return {'body': request.json_body_or_error()}
+            raise webob.exc.HTTPBadRequest(
+                explanation='A body is not expected with this request.')
         return {}
 
 
@@ -186,11 +275,10 @@ class Resource:
         for key in ('controller', 'format'):
             args.pop(key, None)
         action = args.pop('action')
-        body_reject = args.pop('body_reject', None) == 'true'
         try:
-            if body_reject and request.has_body():
-                raise webob.exc.HTTPBadRequest(
-                    explanation='A body is not expected with this request.')
+            args = {name: _path_variable(value)
+                    for name, value in args.items()}
+            _check_query_and_headers(request)
             args.update(self._dispatch(self.deserializer, action, request))
             result = getattr(self.controller, action)(request, **args)
             if isinstance(result, webob.Response):
@@ -201,15 +289,19 @@ class Resource:
         except exception.GlanceException as error:
             return to_http_error(error)
         except UnicodeDecodeError:
-            return webob.exc.HTTPBadRequest(
-                explanation='Error decoding your request. Either the URL or '
-                            'the request body contained characters that '
-                            'could not be decoded by Glance')
+            return webob.exc.HTTPBadRequest(explanation=DECODING_ERROR)
 
     @staticmethod
     def _dispatch(obj, action, *args):
         method = getattr(obj, action, None) or obj.default
         return method(*args)
+
+
+class RejectMethodDeserializer(Deserializer):
+    """A wrong method is 405 whatever the body."""
+
+    def reject(self, request):
+        return {}
 
 
 class RejectMethodController:
@@ -243,20 +335,18 @@ class Router:
             self._dispatch, self.map, singleton=False)
 
     @staticmethod
-    def connect_methods(mapper, path, resource, actions, body_reject=()):
+    def connect_methods(mapper, path, resource, actions):
         """Route each method of `actions` ({method: action}) on `path`;
         any other method on the path gets 405 with an Allow header."""
         for method, action in actions.items():
-            # Routes keeps extra defaults as strings: only rejecting
-            # routes carry the flag at all.
-            flags = {'body_reject': 'true'} if action in body_reject else {}
             mapper.connect(path, controller=resource, action=action,
-                           conditions={'method': [method]}, **flags)
+                           conditions={'method': [method]})
         mapper.connect(path, controller=Router._reject_resource,
                        action='reject',
                        allowed_methods=', '.join(actions))
 
-    _reject_resource = Resource(RejectMethodController())
+    _reject_resource = Resource(RejectMethodController(),
+                                RejectMethodDeserializer())
 
     @staticmethod
     def redirect_to_slash(mapper):
@@ -310,6 +400,9 @@ class Middleware:
             response = self.process_request(request)
         except webob.exc.HTTPException as error:
             response = error
+        except UnicodeDecodeError:
+            # webob decodes the path and query as UTF-8 (%FF is none).
+            response = webob.exc.HTTPBadRequest(explanation=DECODING_ERROR)
         if response is not None:
             return response(environ, start_response)
         headers = self.response_headers(request)

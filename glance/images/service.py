@@ -109,7 +109,7 @@ def create(context, base, extra_properties, tags):
         policy.enforce(context, 'add_image', target)
     policy_targets.enforce_visibility(context, visibility, target)
     for name in ('min_disk', 'min_ram'):
-        _check_not_negative(name, base.get(name))
+        _check_db_int(name, base.get(name))
     unique_tags = list(dict.fromkeys(tags))
     quotas.check_quota('properties', len(extra_properties),
                        CONF.image_property_quota)
@@ -135,11 +135,22 @@ def create(context, base, extra_properties, tags):
     return image
 
 
-def _check_not_negative(name, value):
-    if value is not None and value < 0:
+# min_disk and min_ram are 32-bit integer columns in every database.
+MAX_DB_INT = 2 ** 31 - 1
+
+
+def _check_db_int(name, value):
+    """Invalid for a min_disk or min_ram no column can hold (a client's,
+    from either API)."""
+    if value is None:
+        return
+    if value < 0:
         raise exception.Invalid(
             "Invalid value '%s' for parameter '%s': Cannot be a negative "
             "value" % (value, name))
+    if value > MAX_DB_INT:
+        raise exception.Invalid("'%s' value out of range, must not exceed "
+                                "%d." % (name, MAX_DB_INT))
 
 
 # --- update ------------------------------------------------------------------
@@ -235,7 +246,7 @@ def set_attributes(context, image_id, base, properties,
             raise exception.Forbidden("Owner can't be updated by non admin.",
                                       as_detail=True)
         for name in ('min_disk', 'min_ram'):
-            _check_not_negative(name, base.get(name))
+            _check_db_int(name, base.get(name))
         for name in properties:
             rules.check_property_name(name)
         current = image['properties']
@@ -265,7 +276,7 @@ def _check_base_change(image, name, value):
         raise exception.Forbidden(
             'Attribute %s can be only replaced for a queued image.' % name)
     if name in ('min_disk', 'min_ram'):
-        _check_not_negative(name, value)
+        _check_db_int(name, value)
 
 
 def _refuse_location_change(op, value):

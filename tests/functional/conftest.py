@@ -1,9 +1,12 @@
-"""Fixtures of the functional tests: the real glance-api daemon."""
+"""Fixtures of the functional tests: the real glance-api daemon; for the
+modules of the keystone flavor, the real Keystone and callers of it."""
 import re
 
 import pytest
 
 from tests.functional.daemon import GlanceApi
+from tests.functional.keystone import Caller
+from tests.functional.keystone import Keystone
 from tests.functional.process import serving
 
 # What the server logs when a request failed on its side.
@@ -35,3 +38,31 @@ def _no_server_errors(request):
     new = api.log()[start:]
     errors = [line for line in new.splitlines() if SERVER_ERROR.search(line)]
     assert not errors, 'the server failed:\n' + new
+
+
+# The keystone flavor (its modules define glance_api; see keystone.py).
+
+@pytest.fixture(scope='session')
+def keystone(tmp_path_factory):
+    """The real Keystone of the session, populated (see keystone.py)."""
+    with serving(Keystone(tmp_path_factory.mktemp('keystone')),
+                 'keystone') as server:
+        yield server
+
+
+@pytest.fixture(scope='module')
+def tokens(keystone):
+    """A token of every account (name -> token), for the module."""
+    return {name: keystone.token(name) for name in keystone.accounts}
+
+
+@pytest.fixture(scope='module')
+def who(glance_api, keystone, tokens):
+    """name -> Caller of glance_api with the account's token."""
+    callers = {name: Caller(glance_api, token,
+                            keystone.project_ids[keystone.accounts[
+                                name].project])
+               for name, token in tokens.items()}
+    yield callers
+    for caller in callers.values():
+        caller.close()

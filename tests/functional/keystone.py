@@ -29,12 +29,21 @@ Keystone API:
 (in Keystone's default domain; `accounts` holds name -> Account). stop()
 sends SIGTERM to gunicorn, then SIGKILL to its process group when it is
 slow to go.
+
+For the glance-api daemons of the keystone flavor: authtoken_config()
+(their configuration), in_catalog() (one registered as the image service
+while it runs) and Caller (requests with one account's token). The
+fixtures `keystone`, `tokens` and `who` are in conftest.py.
 """
 import collections
+import contextlib
 import os
 import secrets
 import sqlite3
 import subprocess
+import uuid
+
+import requests
 
 from tests.functional.process import ServerProcess
 from tests.functional.process import answers
@@ -47,6 +56,8 @@ ENTRY_DIR = os.path.join(HERE, 'keystone_entry')
 ENTRY_APP = 'glance_tests_keystone_app:application'
 START_TIMEOUT = 60
 COMMAND_TIMEOUT = 120
+TIMEOUT = 60
+PATCH = 'application/openstack-images-v2.1-json-patch'
 HOW_TO_ENABLE = (
     f'set {ENV_VAR} to a virtualenv with keystone==30.0.0 and gunicorn to '
     f'run the tests against a real Keystone, e.g. python3 -m venv '
@@ -287,3 +298,107 @@ def start_keystone(directory, venv=None):
     """A started and populated Keystone (see the module docstring);
     stop() it."""
     return Keystone(directory, venv).start()
+
+
+# glance-api daemons of the keystone flavor.
+
+def authtoken_config(keystone, **options):
+    """glance-api.conf text of the keystone flavor, validating tokens of
+    `keystone` as its `glance` user, plus `options` for
+    [keystone_authtoken]."""
+    settings = {
+        'www_authenticate_uri': keystone.url,
+        'auth_url': keystone.url,
+        'auth_type': 'password',
+        'username': 'glance',
+        'password': keystone.accounts['glance'].password,
+        'project_name': 'service',
+        'user_domain_name': 'Default',
+        'project_domain_name': 'Default',
+        'region_name': 'RegionOne',
+        'service_token_roles_required': 'true',
+        'http_connect_timeout': '30',
+        # No memcached: keystonemiddleware caches in each worker.
+        **options,
+    }
+    return ('[paste_deploy]\nflavor = keystone\n[keystone_authtoken]\n'
+            + ''.join(f'{key} = {value}\n' for key, value in settings.items()))
+
+
+@contextlib.contextmanager
+def in_catalog(keystone, api):
+    """`api` (a started GlanceApi) registered in Keystone's catalog as the
+    image service of RegionOne, until the block ends."""
+    admin = keystone.session('admin')
+    service = admin.post(keystone.auth_url + '/services', json={
+        'service': {'type': 'image', 'name': 'glance'}}).json()['service']
+    try:
+        for interface in ('public', 'internal', 'admin'):
+            admin.post(keystone.auth_url + '/endpoints', json={
+                'endpoint': {
+                    'service_id': service['id'], 'interface': interface,
+                    'region_id': 'RegionOne', 'url': api.url}})
+        yield api
+    finally:
+        # Its endpoints go with it.
+        admin.delete(f'{keystone.auth_url}/services/{service["id"]}')
+
+
+class Caller:
+    """Requests to one glance-api with one token."""
+
+    def __init__(self, api, token, project_id=None):
+        self.api = api
+        self.token = token
+        self.project_id = project_id
+        self.http = requests.Session()
+        self.http.headers['X-Auth-Token'] = token
+
+    def request(self, method, path, **kwargs):
+        kwargs.setdefault('timeout', TIMEOUT)
+        return self.http.request(method, self.api.url + path, **kwargs)
+
+    def get(self, path, **kwargs):
+        return self.request('GET', path, **kwargs)
+
+    def post(self, path, **kwargs):
+        return self.request('POST', path, **kwargs)
+
+    def put(self, path, **kwargs):
+        return self.request('PUT', path, **kwargs)
+
+    def delete(self, path, **kwargs):
+        return self.request('DELETE', path, **kwargs)
+
+    def patch(self, image_id, *operations):
+        return self.request('PATCH', f'/v2/images/{image_id}',
+                            json=list(operations),
+                            headers={'Content-Type': PATCH})
+
+    def upload(self, image_id, data):
+        return self.put(f'/v2/images/{image_id}/file', data=data,
+                        headers={'Content-Type': 'application/octet-stream'})
+
+    def create(self, **fields):
+        fields.setdefault('name', 'ks-' + uuid.uuid4().hex[:12])
+        fields.setdefault('disk_format', 'raw')
+        fields.setdefault('container_format', 'bare')
+        response = self.post('/v2/images', json=fields)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def list_ids(self, **params):
+        """The ids of every image of the list (following `next`)."""
+        ids = []
+        params.setdefault('limit', 100)
+        response = self.get('/v2/images', params=params)
+        while True:
+            assert response.status_code == 200, response.text
+            body = response.json()
+            ids += [image['id'] for image in body['images']]
+            if 'next' not in body:
+                return ids
+            response = self.request('GET', body['next'])
+
+    def close(self):
+        self.http.close()

@@ -24,49 +24,19 @@ import requests
 
 from tests.functional.conftest import SERVER_ERROR
 from tests.functional.daemon import GlanceApi
-from tests.functional.keystone import Keystone
+from tests.functional.keystone import Caller
+from tests.functional.keystone import authtoken_config
+from tests.functional.keystone import in_catalog
 from tests.functional.keystone import venv_problem
 from tests.functional.process import serving
 
 TIMEOUT = 60
 GLANCE = os.path.join(os.path.dirname(sys.executable), 'glance')
-PATCH = 'application/openstack-images-v2.1-json-patch'
 REQUEST_ID = 'x-openstack-request-id'
 
 _PROBLEM = venv_problem()
 pytestmark = pytest.mark.skipif(_PROBLEM is not None,
                                 reason=_PROBLEM or 'enabled')
-
-
-def authtoken_config(keystone, **options):
-    """glance-api.conf text of the keystone flavor, validating tokens of
-    `keystone` as its `glance` user, plus `options` for
-    [keystone_authtoken]."""
-    settings = {
-        'www_authenticate_uri': keystone.url,
-        'auth_url': keystone.url,
-        'auth_type': 'password',
-        'username': 'glance',
-        'password': keystone.accounts['glance'].password,
-        'project_name': 'service',
-        'user_domain_name': 'Default',
-        'project_domain_name': 'Default',
-        'region_name': 'RegionOne',
-        'service_token_roles_required': 'true',
-        'http_connect_timeout': '30',
-        # No memcached: keystonemiddleware caches in each worker.
-        **options,
-    }
-    return ('[paste_deploy]\nflavor = keystone\n[keystone_authtoken]\n'
-            + ''.join(f'{key} = {value}\n' for key, value in settings.items()))
-
-
-@pytest.fixture(scope='session')
-def keystone(tmp_path_factory):
-    """The real Keystone of the session, populated (see keystone.py)."""
-    with serving(Keystone(tmp_path_factory.mktemp('keystone')),
-                 'keystone') as server:
-        yield server
 
 
 @pytest.fixture(scope='module')
@@ -77,102 +47,12 @@ def glance_api(keystone, tmp_path_factory):
     errors after every test."""
     with serving(GlanceApi(tmp_path_factory.mktemp('glance-api-keystone'),
                            extra_config=authtoken_config(keystone),
-                           workers=2)) as api:
-        admin = keystone.session('admin')
-        service = admin.post(keystone.auth_url + '/services', json={
-            'service': {'type': 'image', 'name': 'glance'}}).json()['service']
-        try:
-            for interface in ('public', 'internal', 'admin'):
-                admin.post(keystone.auth_url + '/endpoints', json={
-                    'endpoint': {
-                        'service_id': service['id'], 'interface': interface,
-                        'region_id': 'RegionOne', 'url': api.url}})
-            yield api
-        finally:
-            # Its endpoints go with it.
-            admin.delete(f'{keystone.auth_url}/services/{service["id"]}')
-
-
-class Caller:
-    """Requests to one glance-api with one token."""
-
-    def __init__(self, api, token, project_id=None):
-        self.api = api
-        self.token = token
-        self.project_id = project_id
-        self.http = requests.Session()
-        self.http.headers['X-Auth-Token'] = token
-
-    def request(self, method, path, **kwargs):
-        kwargs.setdefault('timeout', TIMEOUT)
-        return self.http.request(method, self.api.url + path, **kwargs)
-
-    def get(self, path, **kwargs):
-        return self.request('GET', path, **kwargs)
-
-    def post(self, path, **kwargs):
-        return self.request('POST', path, **kwargs)
-
-    def put(self, path, **kwargs):
-        return self.request('PUT', path, **kwargs)
-
-    def delete(self, path, **kwargs):
-        return self.request('DELETE', path, **kwargs)
-
-    def patch(self, image_id, *operations):
-        return self.request('PATCH', f'/v2/images/{image_id}',
-                            json=list(operations),
-                            headers={'Content-Type': PATCH})
-
-    def upload(self, image_id, data):
-        return self.put(f'/v2/images/{image_id}/file', data=data,
-                        headers={'Content-Type': 'application/octet-stream'})
-
-    def create(self, **fields):
-        fields.setdefault('name', 'ks-' + uuid.uuid4().hex[:12])
-        fields.setdefault('disk_format', 'raw')
-        fields.setdefault('container_format', 'bare')
-        response = self.post('/v2/images', json=fields)
-        assert response.status_code == 201, response.text
-        return response.json()
-
-    def list_ids(self, **params):
-        """The ids of every image of the list (following `next`)."""
-        ids = []
-        params.setdefault('limit', 100)
-        response = self.get('/v2/images', params=params)
-        while True:
-            assert response.status_code == 200, response.text
-            body = response.json()
-            ids += [image['id'] for image in body['images']]
-            if 'next' not in body:
-                return ids
-            response = self.request('GET', body['next'])
-
-    def close(self):
-        self.http.close()
+                           workers=2)) as api, in_catalog(keystone, api):
+        yield api
 
 
 def replace(path, value):
     return {'op': 'replace', 'path': path, 'value': value}
-
-
-@pytest.fixture(scope='module')
-def tokens(keystone):
-    """A token of every account (name -> token), for the module."""
-    return {name: keystone.token(name) for name in keystone.accounts}
-
-
-@pytest.fixture(scope='module')
-def who(glance_api, keystone, tokens):
-    """name -> Caller of glance_api with the account's token."""
-    callers = {name: Caller(glance_api, token,
-                            keystone.project_ids[keystone.accounts[
-                                name].project])
-               for name, token in tokens.items()}
-    yield callers
-    for caller in callers.values():
-        caller.close()
 
 
 @pytest.fixture

@@ -49,7 +49,7 @@ def _bad_request(message):
 def _check_filter_value(name, value):
     if name in INTEGER_FILTERS:
         try:
-            valid = int(value) >= 0
+            valid = common.filter_integer(value) >= 0
         except ValueError:
             valid = False
     elif name in BOOLEAN_FILTERS:
@@ -107,10 +107,10 @@ def parse_list_query(request):
         elif name in OPERATOR_FILTERS:
             filters.append(_operator_filter(name, value))
         elif name in ('min_ram', 'min_disk'):
-            filters.append((name, 'eq', int(value)))
+            filters.append((name, 'eq', common.filter_integer(value)))
         elif name in ('size_min', 'size_max'):
             filters.append(('size', 'gte' if name == 'size_min' else 'lte',
-                            int(value)))
+                            common.filter_integer(value)))
         elif name == 'protected':
             protected = _boolean(value)
             if protected is None:

@@ -51,8 +51,6 @@ INTEGER_FIELDS = {'size': False, 'min_disk': False, 'min_ram': False,
 BOOLEAN_FIELDS = ('is_public', 'deleted', 'protected')
 TIME_FIELDS = ('created_at', 'updated_at', 'deleted_at')
 TIME_FORMAT = '%Y-%m-%dT%H:%M:%S.%f'
-# The database keeps integers in 32 bits.
-MAX_INT = 2 ** 31 - 1
 AMAZON_FORMATS = ('aki', 'ari', 'ami')
 
 # Fields of GET /v1/images (the summary list), in upstream's order.
@@ -171,10 +169,15 @@ def read_headers(headers):
     meta, properties = {}, {}
     for name, value in headers:
         key = name.lower()
+        # Only ours, and only those with a value: keystonemiddleware
+        # leaves the identity headers a token lacks (X-Domain-Id, ...)
+        # in the environment as None.
+        if not key.startswith(META_PREFIX) or value is None:
+            continue
         value = _header_text(value)
         if key.startswith(PROPERTY_PREFIX):
             properties[key[len(PROPERTY_PREFIX):].replace('-', '_')] = value
-        elif key.startswith(META_PREFIX):
+        else:
             field = key[len(META_PREFIX):].replace('-', '_')
             if field not in META_FIELDS:
                 raise exception.Invalid('Bad header: %s' % key)
@@ -201,7 +204,8 @@ def read_headers(headers):
 
 def validate(meta):
     """Check what v1 checks of the metadata a client sends (formats,
-    times, lengths, ranges); completes a missing Amazon format."""
+    times, lengths; min_disk and min_ram ranges are the service's);
+    completes a missing Amazon format."""
     disk_format = meta.get('disk_format')
     container_format = meta.get('container_format')
     if 'disk_format' in meta \
@@ -237,10 +241,6 @@ def validate(meta):
     if checksum and len(checksum) > 32:
         raise exception.Invalid("Invalid checksum '%s': can't exceed 32 "
                                 "characters" % checksum)
-    for field in ('min_disk', 'min_ram'):
-        if (meta.get(field) or 0) > MAX_INT:
-            raise exception.Invalid("'%s' value out of range, must not "
-                                    "exceed %d." % (field, MAX_INT))
     image_id = meta.get('id')
     if image_id is not None:
         try:

@@ -29,11 +29,15 @@ def _no_content(request):
     return response
 
 
+def _optional_body(request):
+    return request.json_body_or_error() if request.has_body() else None
+
+
 class RequestDeserializer(wsgi.Deserializer):
 
     def update(self, request):
         """The can_share of {"member": {"can_share": bool}}, if given."""
-        body = self.default(request).get('body')
+        body = _optional_body(request)
         if not body:
             return {'can_share': None}
         try:
@@ -44,7 +48,7 @@ class RequestDeserializer(wsgi.Deserializer):
 
     def update_all(self, request):
         """{member_id: can_share or None} of {"memberships": [...]}."""
-        body = self.default(request).get('body')
+        body = _optional_body(request)
         try:
             memberships = body['memberships']
             if not isinstance(memberships, list):

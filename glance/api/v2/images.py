@@ -60,7 +60,7 @@ def _parse_time(name, value):
 
 def _integer(name, value):
     try:
-        return int(value)
+        return common.filter_integer(value)
     except ValueError:
         raise _bad_request('Unable to filter on a range with a non-numeric '
                            'value.' if name.endswith(('_min', '_max'))

@@ -37,29 +37,26 @@ class API(wsgi.Router):
         schemas_resource = wsgi.Resource(SchemasController(all_schemas))
         for name in ('image', 'images', 'member', 'members'):
             connect(mapper, '/schemas/' + name, schemas_resource,
-                    {'GET': name}, body_reject=[name])
+                    {'GET': name})
 
         images_resource = images.create_resource(all_schemas)
         connect(mapper, '/images', images_resource,
                 {'GET': 'index', 'POST': 'create'})
         connect(mapper, '/images/{image_id}', images_resource,
-                {'GET': 'show', 'PATCH': 'update', 'DELETE': 'delete'},
-                body_reject=['show', 'delete'])
+                {'GET': 'show', 'PATCH': 'update', 'DELETE': 'delete'})
 
         data_resource = image_data.create_resource()
         connect(mapper, '/images/{image_id}/file', data_resource,
-                {'GET': 'download', 'PUT': 'upload'},
-                body_reject=['download'])
+                {'GET': 'download', 'PUT': 'upload'})
 
         actions_resource = image_actions.create_resource()
         for action in ('deactivate', 'reactivate'):
             connect(mapper, '/images/{image_id}/actions/' + action,
-                    actions_resource, {'POST': action}, body_reject=[action])
+                    actions_resource, {'POST': action})
 
         tags_resource = image_tags.create_resource(all_schemas)
         connect(mapper, '/images/{image_id}/tags/{tag_value}', tags_resource,
-                {'PUT': 'update', 'DELETE': 'delete'},
-                body_reject=['update', 'delete'])
+                {'PUT': 'update', 'DELETE': 'delete'})
 
         members_resource = image_members.create_resource()
         connect(mapper, '/images/{image_id}/members', members_resource,
