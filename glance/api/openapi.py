@@ -16,13 +16,13 @@ answer exactly as upstream's do.
 """
 from oslo_config import cfg
 
+from glance import version
 from glance.api import common
 from glance.api.v1 import images as v1_images
 from glance.api.v1 import mapping
 from glance.api.v2 import images as v2_images
 from glance.api.v2 import schemas
 from glance.images import rules
-from glance import version
 
 CONF = cfg.CONF
 
