@@ -18,6 +18,7 @@ from oslo_config import cfg
 
 from glance import version
 from glance.api import common
+from glance.api import versions  # noqa: F401 (enable_v1_api, enable_v2_api)
 from glance.api.v1 import images as v1_images
 from glance.api.v1 import mapping
 from glance.api.v2 import images as v2_images
@@ -135,15 +136,15 @@ def versions_schema():
 
 
 def version_paths():
-    versions = _json(_ref('versions'))
+    listed = _json(_ref('versions'))
     paths = {
         '/': {'get': _operation(
             'listVersionsChoice', 'The versions document, as a choice',
             'versions', {'300': _response('The API versions served.',
-                                          versions)})},
+                                          listed)})},
         '/versions': {'get': _operation(
             'listVersions', 'The versions document', 'versions',
-            {'200': _response('The API versions served.', versions)})},
+            {'200': _response('The API versions served.', listed)})},
         '/healthcheck': {'get': _operation(
             'healthcheck', 'Whether the service can serve', 'versions',
             {'200': _response('The service and its database answer.',
@@ -264,7 +265,10 @@ def v2_paths():
                 'Location': {'required': True,
                              'schema': {'type': 'string'}}})},
                 **_errors(409, 413)),
-            body=_body(_json(_ref('image')))),
+            # The image schema does not say so, but the API takes only an
+            # object (400 otherwise).
+            body=_body(_json({'allOf': [_ref('image'),
+                                        {'type': 'object'}]}))),
     }
     paths[image_path] = {
         'parameters': [IMAGE_ID],
@@ -360,6 +364,8 @@ def v1_field_schema(field):
     if field == 'status':
         return {'enum': sorted({mapping.v1_status(s)
                                 for s in rules.STATUSES})}
+    if field == 'id':
+        return {'type': 'string', 'pattern': schemas.UUID_PATTERN}
     return {'type': 'string'}
 
 
