@@ -204,23 +204,3 @@ class Tally:
         if not self.known_count:
             assert not logged, 'the server failed:\n' + '\n'.join(logged)
 
-
-# --- the routes served -------------------------------------------------------
-
-def served_routes():
-    """(method, path template) of every route the v1 and v2 routers and
-    the versions filters serve, e.g. ('GET', '/v2/images/{image_id}')."""
-    from glance.api.v1 import router as v1_router
-    from glance.api.v2 import router as v2_router
-    from glance.common import wsgi
-
-    routes = [('GET', '/'), ('GET', '/versions'), ('GET', '/healthcheck')]
-    for prefix, router in (('/v1', v1_router), ('/v2', v2_router)):
-        api = router.API(wsgi.APIMapper())
-        for route in api.map.matchlist:
-            if route.routepath == '':
-                routes.append(('GET', prefix))  # the redirect to a slash
-            elif route.conditions:
-                routes.extend((method, prefix + route.routepath)
-                              for method in route.conditions['method'])
-    return routes

@@ -30,6 +30,7 @@ from tests.helpers import DATA_TYPE
 from tests.helpers import NO_PROXY
 from tests.helpers import PATCH_TYPE
 from tests.helpers import WebServer
+from tests.helpers import served_routes
 
 SEED = int(os.environ.get('GLANCE_FUZZ_SEED', '20261202'))
 REQUESTS = int(os.environ.get('GLANCE_FUZZ_REQUESTS', '5000'))
@@ -553,7 +554,7 @@ def send_raw(port, data, half_close):
 
 def test_fuzz_every_route(fuzz_api, web_server):
     rng = random.Random(SEED)
-    routes = fuzzing.served_routes()
+    routes = served_routes()
     seeds = Seeds(fuzz_api)
     seeds.make()
     templates = json_templates(seeds)

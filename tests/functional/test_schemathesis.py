@@ -34,6 +34,7 @@ from tests.functional.test_fuzz import TAG
 from tests.functional.test_fuzz import Seeds
 from tests.helpers import NO_PROXY
 from tests.helpers import WebServer
+from tests.helpers import served_routes
 
 EXAMPLES = int(os.environ.get('GLANCE_SCHEMATHESIS_EXAMPLES', '25'))
 ANSWER_TIMEOUT = 15
@@ -108,7 +109,7 @@ def aim(case, pick, seeds, web_server):
             headers[name] = web_server.url + '/image.raw'
 
 
-@pytest.mark.parametrize('method,path', fuzzing.served_routes(),
+@pytest.mark.parametrize('method,path', served_routes(),
                          ids=lambda value: value)
 def test_operation(schema, schemathesis_api, web_server, totals, method,
                    path):
@@ -184,7 +185,7 @@ def test_every_route_has_an_operation(schema):
     labels = {(operation.method.upper(), operation.path)
               for operation in (result.ok()
                                 for result in schema.get_all_operations())}
-    assert labels == set(fuzzing.served_routes())
+    assert labels == set(served_routes())
 
 
 def test_a_mismatch_with_the_document_fails(schemathesis_api):
