@@ -29,7 +29,9 @@ from tests.functional.process import serving
 from tests.helpers import DATA_TYPE
 from tests.helpers import NO_PROXY
 from tests.helpers import PATCH_TYPE
+from tests.helpers import TRUSTED_HEADERS_PASTE
 from tests.helpers import WebServer
+from tests.helpers import identity_headers
 from tests.helpers import served_routes
 
 SEED = int(os.environ.get('GLANCE_FUZZ_SEED', '20261202'))
@@ -51,13 +53,37 @@ def web_server():
     server.stop()
 
 
-@pytest.fixture(scope='module')
-def fuzz_api(tmp_path_factory):
+@pytest.fixture(scope='module', params=['default', 'trusted'])
+def fuzz_api(request, tmp_path_factory):
     """A glance-api of its own (the shared one's log check would count
-    the known 5xx as failures; this module checks its log itself)."""
-    with serving(GlanceApi(tmp_path_factory.mktemp('fuzz-api'), workers=2,
+    the known 5xx as failures; this module checks its log itself): the
+    default flavor (everyone is the admin), or the keystone flavor minus
+    the token check (TRUSTED_HEADERS_PASTE), where each request is some
+    project's, with some roles (IDENTITIES), through the policies."""
+    directory = tmp_path_factory.mktemp('fuzz-api-' + request.param)
+    extra_config = ''
+    if request.param == 'trusted':
+        paste_file = directory / 'trusted-paste.ini'
+        paste_file.write_text(TRUSTED_HEADERS_PASTE)
+        extra_config = ('[paste_deploy]\nflavor = trusted\n'
+                        f'config_file = {paste_file}\n')
+    with serving(GlanceApi(directory, extra_config=extra_config, workers=2,
                            env=NO_PROXY)) as api:
+        api.flavor = request.param
         yield api
+
+
+# Who the requests of the trusted flavor come from (the seed images are
+# OWNER's, shared with MEMBER); None: no identity (anonymous).
+OWNER = 'fuzz-owner'
+IDENTITIES = [identity_headers(OWNER),
+              identity_headers(OWNER, roles=('reader',)),
+              identity_headers('fuzz-member'),
+              identity_headers('fuzz-stranger'),
+              identity_headers('fuzz-admin', roles=('admin', 'member',
+                                                    'reader')),
+              identity_headers(OWNER, roles=('bogus',)),
+              None]
 
 
 # --- real images to aim at ---------------------------------------------------
@@ -68,6 +94,8 @@ class Seeds:
     def __init__(self, api):
         self.api = api
         self.session = requests.Session()
+        if getattr(api, 'flavor', 'default') == 'trusted':
+            self.session.headers.update(identity_headers(OWNER))
         self.ids = []
 
     def make(self):
@@ -348,7 +376,7 @@ def meta_value(rng, field, web_server):
     return rng.choice(['x', '', 'x' * 300, '\u00e9'])
 
 
-def random_headers(rng, method, template, web_server):
+def random_headers(rng, method, template, web_server, trusted):
     headers = {}
     if rng.random() < 0.4:
         headers['Accept'] = rng.choice(ACCEPTS)
@@ -389,6 +417,8 @@ def random_headers(rng, method, template, web_server):
                  'garbage'])
         if rng.random() < 0.2:
             headers['x-openstack-image-size'] = rng.choice(NUMBERS)
+    if trusted:
+        headers.update(rng.choice(IDENTITIES) or {})
     # Non-ASCII header values go as their UTF-8 bytes (v1 clients do).
     return {name: value.encode('utf-8').decode('latin-1')
             for name, value in headers.items()}
@@ -400,7 +430,7 @@ ODD_METHODS = ['OPTIONS', 'PROPFIND', 'TRACE', 'FOO', 'get', 'PATCH', 'PUT',
                'POST', 'DELETE', 'HEAD', 'GET']
 
 
-def build_request(rng, route, seeds, templates, web_server):
+def build_request(rng, route, seeds, templates, web_server, trusted):
     method, template = route
     if rng.random() < 0.1:
         method = rng.choice(ODD_METHODS)
@@ -412,7 +442,7 @@ def build_request(rng, route, seeds, templates, web_server):
     if template in ('/v1/', '/v1/images', '/v1/images/detail',
                     '/v2/images') or rng.random() < 0.1:
         path += encode_query(rng, query_pairs(rng, seeds))
-    headers = random_headers(rng, method, template, web_server)
+    headers = random_headers(rng, method, template, web_server, trusted)
     body = b''
     document = templates.get(route)
     if document is not None and rng.random() < 0.95:
@@ -571,7 +601,8 @@ def test_fuzz_every_route(fuzz_api, web_server):
         # Every route in turn first, then at random.
         route = routes[number] if number < len(routes) else \
             rng.choice(routes)
-        sent = build_request(rng, route, seeds, templates, web_server)
+        sent = build_request(rng, route, seeds, templates, web_server,
+                             fuzz_api.flavor == 'trusted')
         sent_at = time.monotonic()
         try:
             status = client.send(sent, rng)
@@ -591,7 +622,8 @@ def test_fuzz_every_route(fuzz_api, web_server):
                 tally.answer(sent, status)
     client.close()
     elapsed = time.monotonic() - started
-    print(f'fuzz (seed {SEED}): {tally.summary()} in {elapsed:.1f} s')
+    print(f'fuzz ({fuzz_api.flavor} flavor, seed {SEED}): '
+          f'{tally.summary()} in {elapsed:.1f} s')
     for took, what in sorted(slowest)[-3:]:
         print('slowest: %.2f s %s' % (took, what))
 
