@@ -1,6 +1,7 @@
 """What the fuzz tests share: a record of each request sent, the 5xx
-answers already known (KNOWN_500S), and the tally that fails a run on any
-other 5xx, hang or server-side traceback.
+answers already known (KNOWN_500S), the tally that fails a run on any
+other 5xx, hang or server-side traceback, and the real images (Seeds) the
+requests aim at.
 
     tally = Tally()
     tally.answer(Sent('GET', '/v2/images/%FF'), 500)   # known: counted
@@ -12,7 +13,11 @@ import json
 import re
 import urllib.parse
 
+import requests
+
 from tests.functional.conftest import SERVER_ERROR
+from tests.helpers import DATA_TYPE
+from tests.helpers import identity_headers
 
 # Statuses of 5xx that are the right answer to some client input:
 # a method or a transfer coding the server does not implement.
@@ -204,3 +209,66 @@ class Tally:
         if not self.known_count:
             assert not logged, 'the server failed:\n' + '\n'.join(logged)
 
+
+# --- real images to aim at --------------------------------------------------
+
+MEMBER = 'fuzz-member'
+TAG = 'fuzz-tag'
+# Who the requests of the trusted flavor come from (the seed images are
+# OWNER's, shared with MEMBER); None: no identity (anonymous).
+OWNER = 'fuzz-owner'
+IDENTITIES = [identity_headers(OWNER),
+              identity_headers(OWNER, roles=('reader',)),
+              identity_headers('fuzz-member'),
+              identity_headers('fuzz-stranger'),
+              identity_headers('fuzz-admin', roles=('admin', 'member',
+                                                    'reader')),
+              identity_headers(OWNER, roles=('bogus',)),
+              None]
+
+
+class Seeds:
+    """Images in each interesting state, made again when asked."""
+
+    def __init__(self, api):
+        self.api = api
+        self.session = requests.Session()
+        if getattr(api, 'flavor', 'default') == 'trusted':
+            self.session.headers.update(identity_headers(OWNER))
+        self.ids = []
+
+    def make(self):
+        url = self.api.url
+        post = self.session.post
+
+        def v2_image(**fields):
+            fields.update(disk_format='raw', container_format='bare')
+            response = post(url + '/v2/images', json=fields, timeout=30)
+            assert response.status_code == 201, response.text
+            return response.json()['id']
+
+        def upload(image_id):
+            response = self.session.put(
+                f'{url}/v2/images/{image_id}/file', data=b'x' * 1000,
+                headers={'Content-Type': DATA_TYPE}, timeout=30)
+            assert response.status_code == 204, response.text
+
+        active = v2_image(name='fuzz-active', visibility='shared',
+                          tags=[TAG], fuzz_property='value')
+        upload(active)
+        response = post(f'{url}/v2/images/{active}/members',
+                        json={'member': MEMBER}, timeout=30)
+        assert response.status_code == 200, response.text
+        queued = v2_image(name='fuzz-queued')
+        deactivated = v2_image(name='fuzz-deactivated')
+        upload(deactivated)
+        assert post(f'{url}/v2/images/{deactivated}/actions/deactivate',
+                    timeout=30).status_code == 204
+        response = post(url + '/v1/images', data=b'v1 data',
+                        headers={'x-image-meta-name': 'fuzz-v1',
+                                 'x-image-meta-disk_format': 'raw',
+                                 'x-image-meta-container_format': 'bare',
+                                 'Content-Type': DATA_TYPE}, timeout=30)
+        assert response.status_code == 201, response.text
+        v1 = response.json()['image']['id']
+        self.ids = [active, queued, deactivated, v1]

@@ -5,8 +5,10 @@ GLANCE_FUZZ_SEED) mix valid and mutated JSON bodies, wrong content types,
 odd headers (v1 x-image-meta-*, ranges, sizes), bad query parameters and
 odd methods, on real images (with data, members and tags) as well as
 unknown and malformed ids; then a few protocol-level oddities on raw
-sockets. Each answer must come in time and be no 5xx (but for the cases
-in fuzzing.KNOWN_500S, fixed elsewhere); afterwards the server answers and
+sockets. It runs twice: on the default flavor (everyone is the admin) and
+on the trusted-headers flavor, as projects with and without roles. Each
+answer must come in time and be no 5xx (but for the cases in
+fuzzing.KNOWN_500S, fixed elsewhere); afterwards the server answers and
 its workers are the same processes.
 """
 import http.client
@@ -31,7 +33,6 @@ from tests.helpers import NO_PROXY
 from tests.helpers import PATCH_TYPE
 from tests.helpers import TRUSTED_HEADERS_PASTE
 from tests.helpers import WebServer
-from tests.helpers import identity_headers
 from tests.helpers import served_routes
 
 SEED = int(os.environ.get('GLANCE_FUZZ_SEED', '20261202'))
@@ -40,8 +41,6 @@ REQUESTS = int(os.environ.get('GLANCE_FUZZ_REQUESTS', '5000'))
 ANSWER_TIMEOUT = 15
 # The seed images are made again this often (the fuzz deletes some).
 RESEED_EVERY = 300
-MEMBER = 'fuzz-member'
-TAG = 'fuzz-tag'
 LOCATION_DATA = b'location data ' * 10
 
 
@@ -59,7 +58,7 @@ def fuzz_api(request, tmp_path_factory):
     the known 5xx as failures; this module checks its log itself): the
     default flavor (everyone is the admin), or the keystone flavor minus
     the token check (TRUSTED_HEADERS_PASTE), where each request is some
-    project's, with some roles (IDENTITIES), through the policies."""
+    project's, with some roles (fuzzing.IDENTITIES), through the policies."""
     directory = tmp_path_factory.mktemp('fuzz-api-' + request.param)
     extra_config = ''
     if request.param == 'trusted':
@@ -71,68 +70,6 @@ def fuzz_api(request, tmp_path_factory):
                            env=NO_PROXY)) as api:
         api.flavor = request.param
         yield api
-
-
-# Who the requests of the trusted flavor come from (the seed images are
-# OWNER's, shared with MEMBER); None: no identity (anonymous).
-OWNER = 'fuzz-owner'
-IDENTITIES = [identity_headers(OWNER),
-              identity_headers(OWNER, roles=('reader',)),
-              identity_headers('fuzz-member'),
-              identity_headers('fuzz-stranger'),
-              identity_headers('fuzz-admin', roles=('admin', 'member',
-                                                    'reader')),
-              identity_headers(OWNER, roles=('bogus',)),
-              None]
-
-
-# --- real images to aim at ---------------------------------------------------
-
-class Seeds:
-    """Images in each interesting state, made again when asked."""
-
-    def __init__(self, api):
-        self.api = api
-        self.session = requests.Session()
-        if getattr(api, 'flavor', 'default') == 'trusted':
-            self.session.headers.update(identity_headers(OWNER))
-        self.ids = []
-
-    def make(self):
-        url = self.api.url
-        post = self.session.post
-
-        def v2_image(**fields):
-            fields.update(disk_format='raw', container_format='bare')
-            response = post(url + '/v2/images', json=fields, timeout=30)
-            assert response.status_code == 201, response.text
-            return response.json()['id']
-
-        def upload(image_id):
-            response = self.session.put(
-                f'{url}/v2/images/{image_id}/file', data=b'x' * 1000,
-                headers={'Content-Type': DATA_TYPE}, timeout=30)
-            assert response.status_code == 204, response.text
-
-        active = v2_image(name='fuzz-active', visibility='shared',
-                          tags=[TAG], fuzz_property='value')
-        upload(active)
-        response = post(f'{url}/v2/images/{active}/members',
-                        json={'member': MEMBER}, timeout=30)
-        assert response.status_code == 200, response.text
-        queued = v2_image(name='fuzz-queued')
-        deactivated = v2_image(name='fuzz-deactivated')
-        upload(deactivated)
-        assert post(f'{url}/v2/images/{deactivated}/actions/deactivate',
-                    timeout=30).status_code == 204
-        response = post(url + '/v1/images', data=b'v1 data',
-                        headers={'x-image-meta-name': 'fuzz-v1',
-                                 'x-image-meta-disk_format': 'raw',
-                                 'x-image-meta-container_format': 'bare',
-                                 'Content-Type': DATA_TYPE}, timeout=30)
-        assert response.status_code == 201, response.text
-        v1 = response.json()['image']['id']
-        self.ids = [active, queued, deactivated, v1]
 
 
 # --- values ------------------------------------------------------------------
@@ -160,9 +97,9 @@ def path_value(rng, name, seeds):
         if roll < 0.75:
             return str(uuid.uuid4())
     elif name == 'member_id' and roll < 0.5:
-        return MEMBER
+        return fuzzing.MEMBER
     elif name == 'tag_value' and roll < 0.4:
-        return TAG
+        return fuzzing.TAG
     if roll < 0.9:
         return rng.choice(ODD_SEGMENTS)
     return _escaped(rng) or 'e'
@@ -204,7 +141,7 @@ def query_pairs(rng, seeds):
         'visibility': ['public', 'private', 'shared', 'community', 'all',
                        'bogus', ''],
         'member_status': ['pending', 'accepted', 'all', 'bogus'],
-        'tag': [TAG, '', 'x' * 300], 'owner': ['x', ''],
+        'tag': [fuzzing.TAG, '', 'x' * 300], 'owner': ['x', ''],
         'property-fuzz_property': ['value', ''],
         'fuzz_property': ['value'], 'deleted': ['true', 'x'],
         'checksum': ['x'], 'os_hash_value': ['x'],
@@ -252,7 +189,7 @@ def json_templates(seeds):
         ('PUT', '/v2/images/{image_id}/members/{member_id}'): {
             'status': 'accepted'},
         ('PUT', '/v1/images/{image_id}/members'): {
-            'memberships': [{'member_id': MEMBER, 'can_share': True},
+            'memberships': [{'member_id': fuzzing.MEMBER, 'can_share': True},
                             {'member_id': 'fuzz-other'}]},
         ('PUT', '/v1/images/{image_id}/members/{member_id}'): {
             'member': {'can_share': False}},
@@ -418,7 +355,7 @@ def random_headers(rng, method, template, web_server, trusted):
         if rng.random() < 0.2:
             headers['x-openstack-image-size'] = rng.choice(NUMBERS)
     if trusted:
-        headers.update(rng.choice(IDENTITIES) or {})
+        headers.update(rng.choice(fuzzing.IDENTITIES) or {})
     # Non-ASCII header values go as their UTF-8 bytes (v1 clients do).
     return {name: value.encode('utf-8').decode('latin-1')
             for name, value in headers.items()}
@@ -585,7 +522,7 @@ def send_raw(port, data, half_close):
 def test_fuzz_every_route(fuzz_api, web_server):
     rng = random.Random(SEED)
     routes = served_routes()
-    seeds = Seeds(fuzz_api)
+    seeds = fuzzing.Seeds(fuzz_api)
     seeds.make()
     templates = json_templates(seeds)
     workers_before = fuzz_api.group_pids()

@@ -29,9 +29,6 @@ from glance.api.v2 import images as v2_images
 from tests.functional import fuzzing
 from tests.functional.daemon import GlanceApi
 from tests.functional.process import serving
-from tests.functional.test_fuzz import MEMBER
-from tests.functional.test_fuzz import TAG
-from tests.functional.test_fuzz import Seeds
 from tests.helpers import NO_PROXY
 from tests.helpers import WebServer
 from tests.helpers import served_routes
@@ -100,9 +97,9 @@ def aim(case, pick, seeds, web_server):
     if 'image_id' in parameters and pick < 7 and seeds.ids:
         parameters['image_id'] = seeds.ids[pick % len(seeds.ids)]
     if 'member_id' in parameters and pick % 2 == 0:
-        parameters['member_id'] = MEMBER
+        parameters['member_id'] = fuzzing.MEMBER
     if 'tag_value' in parameters and pick < 4:
-        parameters['tag_value'] = TAG
+        parameters['tag_value'] = fuzzing.TAG
     headers = case.headers or {}
     for name in list(headers):
         if name.lower() in FETCHED_HEADERS:
@@ -115,7 +112,7 @@ def test_operation(schema, schemathesis_api, web_server, totals, method,
                    path):
     api = schemathesis_api
     operation = schema[path][method]
-    seeds = Seeds(api)
+    seeds = fuzzing.Seeds(api)
     seeds.make()
     log_start = len(api.log())
     tally = fuzzing.Tally()
@@ -197,7 +194,7 @@ def test_a_mismatch_with_the_document_fails(schemathesis_api):
         'required'].append('no_such_field')
     operation = schemathesis.openapi.from_dict(document)[
         '/v2/images/{image_id}']['GET']
-    seeds = Seeds(schemathesis_api)
+    seeds = fuzzing.Seeds(schemathesis_api)
     seeds.make()
     case = operation.Case(path_parameters={'image_id': seeds.ids[0]})
     response = case.call(base_url=schemathesis_api.url,
