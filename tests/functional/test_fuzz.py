@@ -395,6 +395,15 @@ def build_request(rng, route, seeds, templates, web_server, trusted):
     elif rng.random() < 0.03:
         # A body where none is expected.
         body = serialize(rng, random_json(rng))
+    if (method in ('POST', 'PUT') and template.startswith('/v1/images')
+            and 'members' not in template and rng.random() < 0.15):
+        # Otherwise valid, with the data somewhere else.
+        body = b''
+        headers = {'x-image-meta-disk_format': 'raw',
+                   'x-image-meta-container_format': 'bare',
+                   rng.choice(['x-image-meta-location',
+                               'x-glance-api-copy-from']):
+                       meta_value(rng, 'location', web_server)}
     if rng.random() < 0.1:
         headers['Content-Type'] = rng.choice(CONTENT_TYPES)
     if body and rng.random() < 0.1:
