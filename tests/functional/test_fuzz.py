@@ -5,8 +5,9 @@ GLANCE_FUZZ_SEED) mix valid and mutated JSON bodies, wrong content types,
 odd headers (v1 x-image-meta-*, ranges, sizes), bad query parameters and
 odd methods, on real images (with data, members and tags) as well as
 unknown and malformed ids; then a few protocol-level oddities on raw
-sockets. It runs twice: on the default flavor (everyone is the admin) and
-on the trusted-headers flavor, as projects with and without roles. Each
+sockets. It runs three times: on the default flavor (everyone is the
+admin), on the trusted-headers flavor (as projects with and without
+roles), and with small quotas and the locations shown (OPTIONS). Each
 answer must come in time and be no 5xx (but for the cases in
 fuzzing.KNOWN_500S, fixed elsewhere); afterwards the server answers and
 its workers are the same processes.
@@ -52,15 +53,30 @@ def web_server():
     server.stop()
 
 
-@pytest.fixture(scope='module', params=['default', 'trusted'])
+# Small limits and the locations shown: the quota and paging paths.
+OPTIONS = '''[DEFAULT]
+show_multiple_locations = true
+show_image_direct_url = true
+image_property_quota = 4
+image_tag_quota = 2
+image_member_quota = 2
+user_storage_quota = 20KB
+image_size_cap = 5000
+limit_param_default = 3
+api_limit_max = 5
+'''
+
+
+@pytest.fixture(scope='module', params=['default', 'trusted', 'options'])
 def fuzz_api(request, tmp_path_factory):
     """A glance-api of its own (the shared one's log check would count
     the known 5xx as failures; this module checks its log itself): the
-    default flavor (everyone is the admin), or the keystone flavor minus
-    the token check (TRUSTED_HEADERS_PASTE), where each request is some
-    project's, with some roles (fuzzing.IDENTITIES), through the policies."""
+    default flavor (everyone is the admin); the keystone flavor minus the
+    token check (TRUSTED_HEADERS_PASTE), where each request is some
+    project's, with some roles (fuzzing.IDENTITIES), through the policies;
+    or the default flavor with OPTIONS."""
     directory = tmp_path_factory.mktemp('fuzz-api-' + request.param)
-    extra_config = ''
+    extra_config = OPTIONS if request.param == 'options' else ''
     if request.param == 'trusted':
         paste_file = directory / 'trusted-paste.ini'
         paste_file.write_text(TRUSTED_HEADERS_PASTE)
