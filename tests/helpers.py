@@ -23,8 +23,11 @@ import requests
 import webob
 
 from glance import store
+from glance.api.v1 import router as v1_router
+from glance.api.v2 import router as v2_router
 from glance.common import config
 from glance.common import policy
+from glance.common import wsgi
 import glance.db
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -147,6 +150,23 @@ def identity_headers(project, roles=('member', 'reader'), user=None):
             'X-Project-Id': project,
             'X-User-Id': user or 'user-of-' + project,
             'X-Roles': ','.join(roles)}
+
+
+# -- the routes served -------------------------------------------------------
+
+def served_routes():
+    """(method, path template) of every route the v1 and v2 routers and
+    the versions filters serve, e.g. ('GET', '/v2/images/{image_id}')."""
+    routes = [('GET', '/'), ('GET', '/versions'), ('GET', '/healthcheck')]
+    for prefix, router in (('/v1', v1_router), ('/v2', v2_router)):
+        api = router.API(wsgi.APIMapper())
+        for route in api.map.matchlist:
+            if route.routepath == '':
+                routes.append(('GET', prefix))  # the redirect to a slash
+            elif route.conditions:
+                routes.extend((method, prefix + route.routepath)
+                              for method in route.conditions['method'])
+    return routes
 
 
 # -- v2 requests -------------------------------------------------------------

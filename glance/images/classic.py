@@ -55,7 +55,12 @@ def _external_size(url, declared, check):
     store says. With `check`, they must agree when both are known."""
     if declared and not check:
         return declared
-    stored = store.get_size_from_backend(url)
+    try:
+        stored = store.get_size_from_backend(url)
+    except exception.StoreUnavailable as error:
+        # The client's URL, not our store: upstream answers 400 (its http
+        # store's BadStoreUri), before any image exists.
+        raise exception.Invalid('The HTTP URL is invalid: %s' % error)
     if declared and stored and declared != stored:
         raise exception.Conflict(
             'Provided image size must match the stored image size. '

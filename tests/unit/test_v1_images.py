@@ -8,8 +8,10 @@ import pytest
 
 from tests.helpers import DATA_TYPE
 from tests.helpers import UNKNOWN_ID
+from tests.helpers import FileHandler
 from tests.helpers import WebServer
 from tests.helpers import create
+from tests.helpers import free_port
 from tests.helpers import head
 from tests.helpers import image_meta
 from tests.helpers import meta_headers
@@ -480,6 +482,31 @@ def test_missing_external_data_is_not_found(client, web, header):
     response = create(client, headers={header: web.url + '/missing'},
                       status=404)
     assert response.status_int == 404
+    assert client.get('/v2/images').json['images'] == []
+
+
+class FailingHandler(FileHandler):
+    """A web server whose every answer is 500."""
+
+    def answer(self, send_body):
+        self.send_error(500)
+
+
+@pytest.mark.parametrize('header', ['x-image-meta-location',
+                                    'x-glance-api-copy-from'])
+@pytest.mark.parametrize('where', ['refused', 'failing'])
+def test_unreadable_external_data_is_a_bad_request(client, no_proxies,
+                                                   header, where):
+    # Nothing listens there, or the server fails: the client's URL is bad
+    # (upstream: 400), no 503, and no image is left behind.
+    failing = WebServer(handler=FailingHandler).start()
+    try:
+        url = (f'http://127.0.0.1:{free_port()}/image.raw'
+               if where == 'refused' else failing.url + '/image.raw')
+        response = create(client, headers={header: url}, status=400)
+    finally:
+        failing.stop()
+    assert 'The HTTP URL is invalid: ' in response.text
     assert client.get('/v2/images').json['images'] == []
 
 
