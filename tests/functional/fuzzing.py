@@ -124,8 +124,9 @@ class Tally:
         assert not self.failures, (
             '%d failures (%s):\n%s' % (len(self.failures), self.summary(),
                                        '\n'.join(self.failures[:40])))
+        # 501 is the right answer to a method the server does not know.
         logged = [line for line in server_log.splitlines()
-                  if SERVER_ERROR.search(line)]
+                  if SERVER_ERROR.search(line) and '" 501 ' not in line]
         if not self.known_count:
             assert not logged, 'the server failed:\n' + '\n'.join(logged)
 
