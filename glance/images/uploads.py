@@ -45,6 +45,12 @@ CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 upload_opts = [
+    cfg.StrOpt('host', default=socket.gethostname(),
+               sample_default='<the host name>',
+               help='Name of this node among those sharing the database. '
+                    'A node checks the processes of its own uploads '
+                    'directly; the uploads of other nodes are taken for '
+                    'dead only when their lease expires.'),
     cfg.IntOpt('upload_lease_time', default=300, min=3,
                help='Seconds after which an upload whose process stopped '
                     'renewing its lease is taken for dead by any node '
@@ -101,13 +107,13 @@ _identity = (None, None)
 
 
 def identity():
-    """(node, process) of this process: the host name, and boot id,
-    pid and start time (a pid is reused; a boot id is not)."""
+    """(node, process) of this process: the `host` option, and boot
+    id, pid and start time (a pid is reused; a boot id is not)."""
     global _identity
     pid = os.getpid()
     if _identity[0] != pid:
-        _identity = (pid, (socket.gethostname(), _process_identity(pid)))
-    return _identity[1]
+        _identity = (pid, _process_identity(pid))
+    return CONF.host, _identity[1]
 
 
 def process_is_gone(process):

@@ -12,6 +12,7 @@ import hashlib
 import os
 import signal
 import socket
+import time
 
 import pytest
 import requests
@@ -279,10 +280,7 @@ def test_unclaimed_partials_go_at_start(api):
         with open(stray, 'wb') as partial:
             partial.write(b'left over')
         # Another node starting on the same database and directory.
-        other = GlanceApi(os.path.join(api.directory, 'other'),
-                          extra_config=SWEEP_CONFIG, workers=1)
-        other.write_config = lambda: _share_state(other, api)
-        with other:
+        with other_node(api, 'other'):
             assert not os.path.exists(stray)
             assert len(partials(api)) == 1
         connection.sendall(data[SIZE // 2:])
@@ -293,14 +291,56 @@ def test_unclaimed_partials_go_at_start(api):
     assert [i['status'] for i in found] == ['active']
 
 
-def _share_state(other, api):
-    """Write `other`'s configuration on `api`'s database and store."""
-    GlanceApi.write_config(other)
-    with open(other.config_file, 'a') as conf:
-        conf.write(f'[database]\nconnection = sqlite:///{api.state_path}'
-                   '/glance.sqlite\n'
-                   f'[glance_store]\nfilesystem_store_datadir = '
-                   f'{store_dir(api)}\n')
+def other_node(api, host):
+    """Another node (`host`), with its own log, on the database and
+    store directory of `api`."""
+    other = GlanceApi(os.path.join(api.directory, host), workers=1,
+                      extra_config=SWEEP_CONFIG + f'host = {host}\n')
+    other.state_path = api.state_path
+    return other
+
+
+def test_other_nodes_tell_live_uploads_from_dead_ones(tmp_path):
+    """A node takes another node's upload for dead only once its lease
+    has expired: never while its process renews it, however slow the
+    client."""
+    node_a = GlanceApi(tmp_path / 'a', workers=1,
+                       extra_config=SWEEP_CONFIG + 'host = node-a\n')
+    with node_a, other_node(node_a, 'node-b') as node_b:
+        slow, cut = (create_image(node_a, name=name)
+                     for name in ('slow', 'cut'))
+        data = os.urandom(SIZE)
+        connection = begin_upload(node_a, f'/v2/images/{slow["id"]}/file',
+                                  data, MiB)
+        try:
+            wait_until_saving(node_a, slow['id'])
+            # Two leases without a byte, node B sweeping all along.
+            deadline = time.monotonic() + 6
+            while time.monotonic() < deadline:
+                assert image_of(node_b, slow['id'])['status'] == 'saving'
+                time.sleep(0.5)
+            connection.sendall(data[MiB:])
+            assert b' 204 ' in connection.recv(4096)
+        finally:
+            connection.close()
+        assert image_of(node_b, slow['id'])['status'] == 'active'
+
+        connection = begin_upload(node_a, f'/v2/images/{cut["id"]}/file',
+                                  data, SIZE // 2)
+        try:
+            wait_until_saving(node_a, cut['id'])
+            wait_for_partial_of(node_a, cut['id'], MiB)
+            kill_all(node_a)
+        finally:
+            connection.close()
+        started = time.monotonic()
+        found = wait_until_not_saving(node_b, cut['id'])
+        # Not before the lease (3 s) expired: node B cannot see node A's
+        # processes.
+        assert time.monotonic() - started > 1
+        assert found['status'] == 'queued'
+        check_consistent(node_b, {slow['id']: data})
+        uploadable_again(node_b, cut['id'])
 
 
 def test_killed_during_deletes(api):
