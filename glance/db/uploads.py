@@ -84,6 +84,13 @@ def renew_leases(session, node, process, lease_expires_at):
         .values(lease_expires_at=lease_expires_at))
 
 
+def renew_lease(session, upload_id, process, lease_expires_at):
+    """Extend the lease of one upload of `process`."""
+    session.execute(uploads.update().where(
+        uploads.c.id == upload_id, uploads.c.process == process)
+        .values(lease_expires_at=lease_expires_at))
+
+
 def sweep_candidates(session, node, now):
     """Uploads whose lease has expired, and every upload of this node
     (whose processes can be checked directly)."""

@@ -55,7 +55,8 @@ class HashingLimitedStream:
     Raises ImageSizeLimitExceeded past `size_cap`, Invalid when the data
     passes or falls short of the size the client declared
     (`expected_size`, None: not declared), and StorageQuotaFull when
-    `upload` (an uploads.Upload, or None) cannot reserve what came.
+    `upload` (an uploads.Upload, or None) cannot reserve what came
+    (Upload.received).
     """
 
     def __init__(self, chunks, size_cap, upload=None, expected_size=None):
@@ -98,7 +99,7 @@ class HashingLimitedStream:
                     'Size exceeds: expected %d bytes, got %d bytes'
                     % (self.expected_size, self.size))
             if self.upload is not None:
-                self.upload.need(self.size)
+                self.upload.received(self.size)
             if not self.first_chunk:
                 self.first_chunk = chunk[:512]
             self._hash(chunk)
@@ -178,7 +179,7 @@ def _store_data(context, image_id, open_chunks, size, checksum, on_failure):
             raise uploads.quota_full(size, upload.room)
         stream = HashingLimitedStream(
             open_chunks(), CONF.image_size_cap,
-            upload if upload.quota else None, size)
+            upload, size)
         location, written, metadata = registry.add(
             image_id, stream, size, attempt=upload.id)
     except BaseException:

@@ -126,8 +126,10 @@ def process_is_gone(process):
     if found is None:
         return True
     state, start = found
-    # A zombie's upload is over; another start time is another process.
-    return state == 'Z' or (start and started and start != started)
+    # A zombie's (or a dying process's) upload is over; another start
+    # time is another process.
+    return state in ('Z', 'X') or bool(start and started
+                                       and start != started)
 
 
 def _lease_end():
@@ -195,6 +197,19 @@ class Upload:
             'on_failure': self.on_failure, 'node': self.node,
             'process': self.process, 'lease_expires_at': _lease_end()})
         _in_flight.add(self.id)
+        self.renew_at = time.monotonic() + CONF.upload_lease_time / 3
+
+    def received(self, size):
+        """Called as the data comes (`size` bytes so far): reserves
+        them, and renews the lease where no keeper runs (a WSGI server
+        without threads, say)."""
+        if self.quota is not None and size > self.reserved:
+            self.need(size)
+        if time.monotonic() > self.renew_at and not keeper_running():
+            self.renew_at = time.monotonic() + CONF.upload_lease_time / 3
+            with glance.db.writing() as session:
+                upload_db.renew_lease(session, self.id, self.process,
+                                      _lease_end())
 
     def need(self, size):
         """Make sure `size` bytes are reserved; StorageQuotaFull if the
@@ -352,9 +367,9 @@ class _Keeper:
 
     def __init__(self):
         self.pid = os.getpid()
-        thread = threading.Thread(target=self.run, name='upload-keeper',
-                                  daemon=True)
-        thread.start()
+        self.thread = threading.Thread(target=self.run, name='upload-keeper',
+                                       daemon=True)
+        self.thread.start()
 
     def run(self):
         last_sweep = time.monotonic()
@@ -375,6 +390,11 @@ class _Keeper:
 
 _keeper = None
 _keeper_lock = threading.Lock()
+
+
+def keeper_running():
+    return (_keeper is not None and _keeper.pid == os.getpid()
+            and _keeper.thread.is_alive())
 
 
 def ensure_keeper():
