@@ -168,7 +168,7 @@ def _store_data(context, image_id, open_chunks, size, checksum, on_failure):
             raise exception.ImageSizeLimitExceeded(
                 'The incoming image is too large: The provided image is too '
                 'large.')
-        upload, registry = uploads.start(image, on_failure)
+        upload, registry = uploads.start(image, on_failure, quota)
         image_db.image_update(session, image_id, {'status': 'saving'},
                               expected_status='queued')
         upload.begin(session, size)
@@ -177,9 +177,8 @@ def _store_data(context, image_id, open_chunks, size, checksum, on_failure):
         if size is not None and upload.room is not None \
                 and size > upload.room:
             raise uploads.quota_full(size, upload.room)
-        stream = HashingLimitedStream(
-            open_chunks(), CONF.image_size_cap,
-            upload, size)
+        stream = HashingLimitedStream(open_chunks(), CONF.image_size_cap,
+                                      upload, size)
         location, written, metadata = registry.add(
             image_id, stream, size, attempt=upload.id)
     except BaseException:

@@ -38,7 +38,6 @@ from glance.db import helpers
 from glance.db import images as image_db
 from glance.db import locations as location_db
 from glance.db import uploads as upload_db
-from glance.images import quotas
 from glance.images import service
 
 CONF = cfg.CONF
@@ -258,12 +257,13 @@ class Upload:
                           self.on_failure)
 
 
-def start(image, on_failure):
+def start(image, on_failure, quota):
     """An Upload for `image` (not yet recorded: see Upload.begin), and
-    the store registry its data goes to."""
+    the store registry its data goes to. quota: user_storage_quota in
+    bytes (0: none)."""
     registry = store.current_registry()
     attempt = uuid.uuid4().hex
-    quota = quotas.storage_quota_bytes() or None
+    quota = quota or None
     return (Upload(image, attempt, registry.leftovers(image['id'], attempt),
                    on_failure, quota), registry)
 
