@@ -1,8 +1,8 @@
 """The start-up of glance-api: one sequence for every way it is served.
 
     load_app()     parse the configuration, then build_app()
-    build_app()    logging, option values, stores, database schema, and
-                   the paste application
+    build_app()    logging, option values, stores, database schema, the
+                   sweep of unfinished uploads, and the paste application
 
 The daemon (glance.cmd.api) and the WSGI entry point (glance.wsgi.api) call
 load_app(); on SIGHUP the daemon reads the files again
@@ -11,6 +11,7 @@ load_app(); on SIGHUP the daemon reads the files again
 from glance import store
 from glance.common import config
 import glance.db
+from glance.images import uploads
 import glance.opts  # noqa: F401 (every option registered: see build_app)
 
 APP_NAME = 'glance-api'
@@ -36,4 +37,6 @@ def build_app():
     config.check_values()
     store.create_stores()
     glance.db.ensure_schema()
-    return config.load_paste_app(APP_NAME)
+    # Uploads (and deletions) a dead process left unfinished end now.
+    uploads.sweep_at_start()
+    return uploads.KeeperStarter(config.load_paste_app(APP_NAME))

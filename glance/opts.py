@@ -11,14 +11,15 @@ from glance.common import server
 import glance.db
 from glance.images import quotas
 from glance.images import rules
+from glance.images import uploads
 
 
 def list_api_opts():
     groups = {}
     for group, opts in itertools.chain(
             config.list_opts(), server.list_opts(), glance.db.list_opts(),
-            quotas.list_opts(), rules.list_opts(), schemas.list_opts(),
-            store.list_opts(),
+            quotas.list_opts(), rules.list_opts(), uploads.list_opts(),
+            schemas.list_opts(), store.list_opts(),
             [(None, versions.versions_opts), (None, common.paging_opts),
              (None, context.context_opts)]):
         groups.setdefault(group, []).extend(opts)

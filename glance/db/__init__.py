@@ -162,10 +162,23 @@ def reading():
 
 
 @contextlib.contextmanager
-def writing():
-    """A write transaction, committed on success, rolled back on error."""
+def writing(fresh_reads=False):
+    """A write transaction, committed on success, rolled back on error.
+
+    fresh_reads: every read sees what other transactions committed before
+    it, not a snapshot of the transaction's first read (MySQL's default,
+    REPEATABLE READ), so that what a lock guards is read after the lock
+    is granted. PostgreSQL reads so anyway (READ COMMITTED) and SQLite
+    writers run one at a time.
+    """
     engine = get_engine()
     if engine.dialect.name != 'sqlite':
+        if fresh_reads and engine.dialect.name == 'mysql':
+            with engine.connect().execution_options(
+                    isolation_level='READ COMMITTED') as connection, \
+                    connection.begin():
+                yield connection
+            return
         with engine.begin() as connection:
             yield connection
         return

@@ -445,11 +445,12 @@ def image_update(session, image_id, values=None, set_properties=None,
 
 
 def image_soft_delete(session, image_id):
+    """Delete an image; its locations stay, marked pending_delete, until
+    their data is deleted (glance.db.locations.pending_deletes)."""
     now = helpers.utcnow()
     session.execute(images.update().where(images.c.id == image_id).values(
         status='deleted', deleted=True, deleted_at=now, updated_at=now))
-    session.execute(locations.delete().where(
-        locations.c.image_id == image_id))
+    location_queries.mark_pending_delete(session, image_id)
     session.execute(members.delete().where(members.c.image_id == image_id))
 
 

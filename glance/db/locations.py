@@ -50,3 +50,24 @@ def location_add(session, image_id, url, metadata=None):
 def location_delete_all(session, image_id):
     session.execute(locations.delete().where(
         locations.c.image_id == image_id))
+
+
+def mark_pending_delete(session, image_id):
+    """Mark every location of an image as data to delete (the image's
+    row is deleted in the same transaction); see pending_deletes."""
+    session.execute(locations.update().where(
+        locations.c.image_id == image_id).values(status='pending_delete'))
+
+
+def pending_deletes(session, image_id=None):
+    """(location id, url) of the data marked for deletion (of one
+    image, or of all): what a deletion interrupted by a crash left."""
+    query = sa.select(locations.c.id, locations.c.url).where(
+        locations.c.status == 'pending_delete').order_by(locations.c.id)
+    if image_id is not None:
+        query = query.where(locations.c.image_id == image_id)
+    return [tuple(row) for row in session.execute(query)]
+
+
+def location_delete(session, location_id):
+    session.execute(locations.delete().where(locations.c.id == location_id))

@@ -138,3 +138,44 @@ class ImageLocation(Base):
     meta_data: Mapped[str] = mapped_column(Text, default='{}')
     status: Mapped[str] = mapped_column(String(30), default='active')
     created_at: Mapped[object] = mapped_column(Timestamp)
+
+
+class ImageUpload(Base):
+    """An upload in flight: what it reserves of its owner's storage quota,
+    where its unfinished data may lie, and which process carries it on,
+    for as long as that process renews its lease. Removed in the
+    transaction that makes the image active or gives the upload up; a
+    row whose process is gone is reclaimed by a sweep
+    (glance.images.uploads)."""
+    __tablename__ = 'image_uploads'
+    __table_args__ = (
+        Index('ix_image_uploads_owner', 'owner'),
+        Index('ix_image_uploads_lease_expires_at', 'lease_expires_at'),
+        Index('ix_image_uploads_node', 'node'),
+        MYSQL_OPTIONS,
+    )
+
+    # Also the name the store gives the unfinished data.
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    image_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey('images.id'), nullable=False)
+    owner: Mapped[str | None] = mapped_column(String(255))
+    reserved: Mapped[int] = mapped_column(BigInteger, default=0)
+    # JSON list of the location URIs an interrupted write may leave.
+    leftovers: Mapped[str] = mapped_column(Text, default='[]')
+    # The status the image goes back to if the upload is given up.
+    on_failure: Mapped[str] = mapped_column(String(30))
+    node: Mapped[str] = mapped_column(String(255))
+    process: Mapped[str] = mapped_column(String(255))
+    lease_expires_at: Mapped[object] = mapped_column(Timestamp)
+    created_at: Mapped[object] = mapped_column(Timestamp)
+
+
+class StorageOwner(Base):
+    """One row per owner whose storage quota was checked: a lock taken
+    (SELECT ... FOR UPDATE) so that one owner's quota checks run one at
+    a time on every database."""
+    __tablename__ = 'storage_owners'
+    __table_args__ = (MYSQL_OPTIONS,)
+
+    owner: Mapped[str] = mapped_column(String(255), primary_key=True)

@@ -20,6 +20,7 @@ from glance.db import locations as location_db
 from glance.images import policy_targets
 from glance.images import quotas
 from glance.images import service
+from glance.images import uploads
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -51,16 +52,17 @@ def read_chunks(body_file, chunk_size=UPLOAD_CHUNK_SIZE):
 class HashingLimitedStream:
     """Passes chunks through, hashing and counting them on the way.
 
-    Raises ImageSizeLimitExceeded past `size_cap`, StorageQuotaFull past
-    `quota_left` (None: no quota), and Invalid when the data passes or
-    falls short of the size the client declared (`expected_size`, None:
-    not declared).
+    Raises ImageSizeLimitExceeded past `size_cap`, Invalid when the data
+    passes or falls short of the size the client declared
+    (`expected_size`, None: not declared), and StorageQuotaFull when
+    `upload` (an uploads.Upload, or None) cannot reserve what came
+    (Upload.received).
     """
 
-    def __init__(self, chunks, size_cap, quota_left=None, expected_size=None):
+    def __init__(self, chunks, size_cap, upload=None, expected_size=None):
         self.chunks = chunks
         self.size_cap = size_cap
-        self.quota_left = quota_left
+        self.upload = upload
         self.expected_size = expected_size
         self.size = 0
         self.md5 = hashlib.md5(usedforsecurity=False)
@@ -91,16 +93,13 @@ class HashingLimitedStream:
                 raise exception.ImageSizeLimitExceeded(
                     'The incoming image is too large: The provided image is '
                     'too large.')
-            if self.quota_left is not None and self.size > self.quota_left:
-                raise exception.StorageQuotaFull(
-                    'Image exceeds the storage quota: The size of the data '
-                    '%d will exceed the limit. %d bytes remaining.'
-                    % (self.size, self.quota_left))
             if self.expected_size is not None \
                     and self.size > self.expected_size:
                 raise exception.Invalid(
                     'Size exceeds: expected %d bytes, got %d bytes'
                     % (self.expected_size, self.size))
+            if self.upload is not None:
+                self.upload.received(self.size)
             if not self.first_chunk:
                 self.first_chunk = chunk[:512]
             self._hash(chunk)
@@ -120,15 +119,6 @@ def virtual_size(disk_format, size, first_bytes):
             and len(first_bytes) >= 32:
         return struct.unpack('>Q', first_bytes[24:32])[0]
     return None
-
-
-def _quota_left(session, image):
-    quota = quotas.storage_quota_bytes()
-    if not quota:
-        return None
-    used = image_db.owner_storage_usage(session, image['owner'],
-                                        exclude_image_id=image['id'])
-    return max(quota - used, 0)
 
 
 def upload(context, image_id, body_file, size=None, checksum=None,
@@ -157,7 +147,10 @@ def copy_from(context, image_id, url, size=None, checksum=None,
 
 
 def _store_data(context, image_id, open_chunks, size, checksum, on_failure):
-    with glance.db.writing() as session:
+    quota = quotas.storage_quota_bytes()
+    # With a quota, reads see what the owner's previous lock holder
+    # committed (see glance.db.writing).
+    with glance.db.writing(fresh_reads=bool(quota)) as session:
         image = service.find(session, context, image_id, for_update=True)
         policy_targets.enforce_on_image(context, 'upload_image', image)
         if image['status'] != 'queued':
@@ -171,33 +164,31 @@ def _store_data(context, image_id, open_chunks, size, checksum, on_failure):
                 '%s %s must be set prior to saving data.'
                 % ('Property' if len(missing) == 1 else 'Properties',
                    ', '.join(missing)))
-        quota_left = _quota_left(session, image)
         if size is not None and size > CONF.image_size_cap:
             raise exception.ImageSizeLimitExceeded(
                 'The incoming image is too large: The provided image is too '
                 'large.')
+        upload, registry = uploads.start(image, on_failure, quota)
         image_db.image_update(session, image_id, {'status': 'saving'},
                               expected_status='queued')
+        upload.begin(session, size)
 
     try:
-        if size is not None and quota_left is not None \
-                and size > quota_left:
-            raise exception.StorageQuotaFull(
-                'Image exceeds the storage quota: The size of the data %d '
-                'will exceed the limit. %d bytes remaining.'
-                % (size, quota_left))
+        if size is not None and upload.room is not None \
+                and size > upload.room:
+            raise uploads.quota_full(size, upload.room)
         stream = HashingLimitedStream(open_chunks(), CONF.image_size_cap,
-                                      quota_left, size)
-        location, written, metadata = store.add_to_backend(
-            image_id, stream, size)
+                                      upload, size)
+        location, written, metadata = registry.add(
+            image_id, stream, size, attempt=upload.id)
     except BaseException:
-        _give_up(image_id, on_failure)
+        upload.give_up()
         raise
 
     actual = stream.md5.hexdigest()
     if checksum and checksum != actual:
         service.delete_data(location)
-        _give_up(image_id, on_failure)
+        upload.give_up()
         raise exception.Invalid(
             "Supplied checksum (%s) and checksum generated from uploaded "
             "image (%s) did not match. Setting image status to '%s'."
@@ -214,32 +205,18 @@ def _store_data(context, image_id, open_chunks, size, checksum, on_failure):
     }
     try:
         with glance.db.writing() as session:
+            upload.finish(session)
             image_db.image_update(session, image_id, values,
                                   expected_status='saving')
             location_db.location_add(session, image_id, location, metadata)
     except (exception.NotFound, exception.Conflict):
         # Deleted (or otherwise moved on) while the data streamed in.
         service.delete_data(location)
+        upload.give_up()
         raise exception.Gone(
             'Image %s could not be found after upload. The image may have '
             'been deleted during the upload, cleaning up the chunks '
             'uploaded.' % image_id)
-
-
-def _give_up(image_id, status):
-    """A failed upload leaves the image queued (ready for another try) or
-    killed."""
-    values = {'status': status}
-    if status == 'queued':
-        values.update(size=None, virtual_size=None)
-    try:
-        with glance.db.writing() as session:
-            image_db.image_update(session, image_id, values,
-                                  expected_status='saving')
-    except (exception.NotFound, exception.Conflict):
-        pass
-    except Exception:
-        LOG.exception('Could not set image %s %s', image_id, status)
 
 
 def activate_without_upload(context, image_id, size, checksum=None,

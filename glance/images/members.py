@@ -16,9 +16,10 @@ from glance.images import service
 CONF = cfg.CONF
 
 
-def _find_image(session, context, image_id):
+def _find_image(session, context, image_id, for_update=False):
     try:
-        return service.find(session, context, image_id)
+        return service.find(session, context, image_id,
+                            for_update=for_update)
     except exception.ImageNotFound:
         raise exception.ImageNotFound('Image %s not found.' % image_id)
 
@@ -83,7 +84,8 @@ def _lookup(session, context, image, member_id):
 
 def add_member(context, image_id, member_id):
     with glance.db.writing() as session:
-        image = _find_image(session, context, image_id)
+        # Locked: concurrent additions are counted one after another.
+        image = _find_image(session, context, image_id, for_update=True)
         _check_shared(image, 'Not allowed to create members for image '
                              '%(id)s.')
         _enforce(context, image, 'add_member')
@@ -134,10 +136,11 @@ def delete_member(context, image_id, member_id):
 # memberships are made `status` (accepted: being shared is being given
 # access, as v1 clients expect).
 
-def _find_live(session, context, image_id):
+def _find_live(session, context, image_id, for_update=False):
     """The image as the classic API finds it: ImageDeleted for a deleted
     one (only admins find those), and the caller must be let see it."""
-    image = service.find(session, context, image_id, include_deleted=True)
+    image = service.find(session, context, image_id, include_deleted=True,
+                         for_update=for_update)
     policy_targets.enforce_on_image(context, 'get_image', image)
     if image['deleted']:
         raise exception.ImageDeleted(image_id=image_id)
@@ -173,7 +176,7 @@ def share(context, image_id, member_id, can_share=None, status='accepted'):
     membership (None leaves it; a new membership gets False)."""
     _require_project(context)
     with glance.db.writing() as session:
-        image = _find_live(session, context, image_id)
+        image = _find_live(session, context, image_id, for_update=True)
         _enforce(context, image, 'add_member')
         # Counted with the new one even when it exists, as upstream did.
         quotas.check_quota('members for this image',
@@ -195,7 +198,7 @@ def replace_members(context, image_id, wanted, status='accepted'):
     stay keep their status; new ones get `status`."""
     _require_project(context)
     with glance.db.writing() as session:
-        image = _find_live(session, context, image_id)
+        image = _find_live(session, context, image_id, for_update=True)
         _enforce(context, image, 'add_member')
         quotas.check_quota('members for this image', len(wanted),
                            CONF.image_member_quota)

@@ -298,22 +298,28 @@ def delete(context, image_id):
         policy_targets.enforce_on_image(context, 'delete_image', image)
         if image['protected']:
             raise exception.ProtectedImageDelete(image_id=image_id)
-        locations = location_db.location_list(session, image_id)
         image_db.image_soft_delete(session, image_id)
-    # The row says "deleted" before the data goes: a failure here leaves
-    # unreferenced bytes, never an image without its data.
-    for location in locations:
-        delete_data(location['url'])
+        pending = location_db.pending_deletes(session, image_id)
+    # The row says "deleted" before the data goes, its locations marked
+    # pending_delete until then: a crash here leaves them for the next
+    # sweep (glance.images.uploads), never an image without its data.
+    for location_id, url in pending:
+        if delete_data(url):
+            with glance.db.writing() as session:
+                location_db.location_delete(session, location_id)
 
 
 def delete_data(url):
-    """Remove stored data; a failure is logged, never raised."""
+    """Remove stored data; a failure is logged, never raised. Returns
+    False if the data may still be there."""
     try:
         store.delete_from_backend(url)
     except (exception.ImageDataNotFound, exception.StoreDeleteNotSupported):
         pass
     except exception.GlanceException as error:
         LOG.warning('Could not delete image data: %s', error)
+        return False
+    return True
 
 
 def deactivate(context, image_id):

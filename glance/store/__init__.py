@@ -129,7 +129,7 @@ def delete_from_backend(uri):
     _registry.delete(uri)
 
 
-def add_to_backend(image_id, data, size=None):
+def add_to_backend(image_id, data, size=None, attempt=None):
     """Write `data` as `image_id` to the default backend: see
     Registry.add. Returns (location_uri, bytes_written, metadata)."""
-    return _registry.add(image_id, data, size)
+    return _registry.add(image_id, data, size, attempt=attempt)

@@ -59,14 +59,28 @@ class Store:
         """The size in bytes of the object at `location`."""
         raise NotImplementedError()
 
-    def add(self, image_id, data, size=None):
+    def add(self, image_id, data, size=None, attempt=None):
         """Write the byte chunks of `data` as the object for `image_id`.
 
         Returns (location_uri, bytes_written, metadata). If iterating `data`
         raises, whatever was written is removed and the exception is
         re-raised unchanged. `size`, when known, is only a hint.
+        `attempt` (a token of letters and digits, or None) names the
+        unfinished data, as `leftovers` says.
         """
         raise exception.StoreAddDisabled()
+
+    def leftovers(self, image_id, attempt):
+        """The location URIs where add(image_id, ..., attempt=attempt)
+        may leave data if its process dies before add returns (its
+        unfinished data, and the final object if it was written): what a
+        sweep deletes when that upload is found dead."""
+        return []
+
+    def stray_partials(self):
+        """The location URIs of all unfinished data in this backend, for
+        a sweep to delete those no upload in flight claims."""
+        return []
 
     def delete(self, location):
         """Remove the object at `location`."""

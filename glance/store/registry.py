@@ -131,7 +131,27 @@ class Registry:
         driver, store_location = self.locate(uri, backend)
         driver.delete(store_location)
 
-    def add(self, image_id, data, size=None, backend=None):
+    def _add_driver(self, backend):
+        if backend is not None:
+            return self.driver(backend)
+        if self._default is not None:
+            return self._default
+        raise exception.StoreUnavailable(
+            'No store is configured: create_stores() has not run.')
+
+    def leftovers(self, image_id, attempt, backend=None):
+        """The location URIs where add(image_id, ..., attempt) may leave
+        data if its process dies mid-way (see Store.leftovers)."""
+        return self._add_driver(backend).leftovers(image_id, attempt)
+
+    def stray_partials(self):
+        """The unfinished data every backend holds (Store.stray_partials)."""
+        found = []
+        for driver in self.backends.values():
+            found.extend(driver.stray_partials())
+        return found
+
+    def add(self, image_id, data, size=None, backend=None, attempt=None):
         """Write the byte chunks of `data` as `image_id` to `backend`, or
         to the default backend when None.
 
@@ -141,13 +161,8 @@ class Registry:
         caller's business; `size` is only a hint (the filesystem store
         refuses early what cannot fit). Raises Duplicate, StorageFull,
         StorageWriteDenied, StoreAddDisabled, UnknownScheme (no such
-        backend), StoreUnavailable (no default backend).
+        backend), StoreUnavailable (no default backend). `attempt` names
+        the write's unfinished data (see Store.leftovers).
         """
-        if backend is not None:
-            driver = self.driver(backend)
-        elif self._default is not None:
-            driver = self._default
-        else:
-            raise exception.StoreUnavailable(
-                'No store is configured: create_stores() has not run.')
-        return driver.add(image_id, data, size=size)
+        return self._add_driver(backend).add(image_id, data, size=size,
+                                             attempt=attempt)

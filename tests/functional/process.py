@@ -45,6 +45,41 @@ def child_pids(pid):
     return {child for child, parent, _ in live_processes() if parent == pid}
 
 
+def _tcp_inode(local_port, remote_port):
+    """The socket inode of the IPv4 TCP connection from 127.0.0.1's
+    `local_port` to `remote_port`, None if there is none."""
+    with open('/proc/net/tcp') as table:
+        next(table)
+        for line in table:
+            fields = line.split()
+            local, remote = fields[1], fields[2]
+            if (int(local.split(':')[1], 16) == local_port
+                    and int(remote.split(':')[1], 16) == remote_port):
+                return fields[9]
+    return None
+
+
+def pid_serving(pids, server_port, client_port):
+    """Which of `pids` holds the server side of the connection a client
+    opened from `client_port` to `server_port` (None: none of them)."""
+    inode = _tcp_inode(server_port, client_port)
+    if inode is None:
+        return None
+    target = f'socket:[{inode}]'
+    for pid in pids:
+        try:
+            fds = os.listdir(f'/proc/{pid}/fd')
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f'/proc/{pid}/fd/{fd}') == target:
+                    return pid
+            except OSError:
+                continue
+    return None
+
+
 def answers(port, path='/', statuses=(200,), timeout=5):
     """Whether a GET of `path` on 127.0.0.1:`port` answers one of
     `statuses`."""

@@ -38,6 +38,7 @@ from glance.db import locations as location_db
 from glance.db import members as member_db
 from glance.db import migration
 from glance.db import models
+from glance.db import uploads as upload_db
 
 CONF = config.CONF
 BACKENDS = ('sqlite', 'postgresql', 'mysql')
@@ -717,6 +718,99 @@ def test_owner_storage_usage(db):
         assert image_db.owner_storage_usage(session, 'q') == 150
         assert image_db.owner_storage_usage(session, 'q', keep) == 50
         assert image_db.owner_storage_usage(session, 'nobody') == 0
+
+
+def test_soft_delete_leaves_locations_pending_delete(db):
+    image = create()['id']
+    with glance.db.writing() as session:
+        location_db.location_add(session, image, 'file:///a')
+        image_db.image_soft_delete(session, image)
+    with glance.db.reading() as session:
+        assert location_db.location_list(session, image) == []
+        [(location_id, url)] = location_db.pending_deletes(session)
+        assert location_db.pending_deletes(session, image) == [
+            (location_id, url)]
+    assert url == 'file:///a'
+    with glance.db.writing() as session:
+        location_db.location_delete(session, location_id)
+        assert location_db.pending_deletes(session) == []
+
+
+# --- uploads in flight -------------------------------------------------------
+
+def upload_values(image_id, upload_id, **values):
+    row = {'id': upload_id, 'image_id': image_id, 'owner': 'q',
+           'reserved': 10, 'leftovers': ['file:///x.partial'],
+           'on_failure': 'queued', 'node': 'n1', 'process': 'p1',
+           'lease_expires_at': T0}
+    row.update(values)
+    return row
+
+
+def test_uploads_reserve_claim_and_end(db):
+    image = create(owner='q')['id']
+    with glance.db.writing() as session:
+        upload_db.upload_create(session, upload_values(image, 'u1'))
+        upload_db.upload_create(session, upload_values(
+            image, 'u2', reserved=5, node='n2', process='p2',
+            lease_expires_at=T0 + datetime.timedelta(hours=1)))
+        upload_db.upload_create(session, upload_values(
+            image, 'u3', owner=None, reserved=7, process='p3',
+            lease_expires_at=T0 + datetime.timedelta(hours=1)))
+    with glance.db.reading() as session:
+        assert upload_db.reserved_by_others(session, 'q') == 15
+        assert upload_db.reserved_by_others(session, 'q', 'u1') == 5
+        assert upload_db.reserved_by_others(session, None) == 7
+        # Expired leases, and every upload of the node asking.
+        found = upload_db.sweep_candidates(
+            session, 'n1', T0 + datetime.timedelta(minutes=1))
+        assert sorted(u['id'] for u in found) == ['u1', 'u3']
+        assert upload_db.all_leftovers(session) == {'file:///x.partial'}
+    [u1] = [u for u in found if u['id'] == 'u1']
+    assert u1['leftovers'] == ['file:///x.partial']
+    later = T0 + datetime.timedelta(hours=2)
+    with glance.db.writing() as session:
+        assert upload_db.upload_reserve(session, 'u1', 'p1', 20)
+        assert not upload_db.upload_reserve(session, 'u1', 'p9', 30)
+        # A renewed lease, or another claim first, makes a claim fail.
+        upload_db.renew_leases(session, 'n1', 'p1', later)
+        assert not upload_db.upload_claim(session, u1, 'n3', 'p3', later)
+    u1['lease_expires_at'] = later
+    with glance.db.writing() as session:
+        assert upload_db.upload_claim(session, u1, 'n3', 'p3', later)
+        assert not upload_db.upload_claim(session, u1, 'n4', 'p4', later)
+        # Taken over: its first process can no longer end it.
+        assert not upload_db.upload_delete(session, 'u1', 'p1')
+        assert upload_db.upload_delete(session, 'u1', 'p3')
+    with glance.db.reading() as session:
+        assert upload_db.reserved_by_others(session, 'q') == 5
+
+
+def test_owner_lock_makes_quota_checks_wait(db):
+    """A quota check waits for the owner's lock, then reads what its
+    holder committed (on MySQL too, whose reads would otherwise see the
+    snapshot of the transaction's first read)."""
+    image = create(owner='q')['id']
+    locked = threading.Event()
+    seen = []
+
+    def second():
+        locked.wait(10)
+        with glance.db.writing(fresh_reads=True) as session:
+            image_db.image_get(session, image)
+            upload_db.lock_owner(session, 'q')
+            seen.append(upload_db.reserved_by_others(session, 'q'))
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    with glance.db.writing(fresh_reads=True) as session:
+        upload_db.lock_owner(session, 'q')
+        locked.set()
+        time.sleep(0.5)
+        assert seen == []
+        upload_db.upload_create(session, upload_values(image, 'u1'))
+    thread.join(10)
+    assert seen == [10]
 
 
 # --- SQLite under concurrent writers -----------------------------------------

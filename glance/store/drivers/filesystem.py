@@ -48,6 +48,7 @@ filesystem_opts = [
                     'when serving image data.'),
 ]
 
+PARTIAL_SUFFIX = '.partial'
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 _WRITE_DENIED = (errno.EACCES, errno.EPERM, errno.EROFS)
 _NOT_FOUND = (FileNotFoundError, NotADirectoryError, IsADirectoryError)
@@ -322,16 +323,36 @@ class Store(driver.Store):
 
     # Writing
 
-    def add(self, image_id, data, size=None):
+    def _partial_path(self, image_id, attempt):
+        # Hidden and suffixed: no reader takes it for an image, and a crash
+        # leaves something recognisable to clean up.
+        if not attempt.isalnum():
+            raise exception.Invalid(f'Invalid upload attempt {attempt!r}')
+        return os.path.join(self.datadir,
+                            f'.{image_id}.{attempt}{PARTIAL_SUFFIX}')
+
+    def leftovers(self, image_id, attempt):
+        return ['file://' + self._partial_path(image_id, attempt),
+                'file://' + self._image_path(image_id)]
+
+    def stray_partials(self):
+        try:
+            with os.scandir(self.datadir) as entries:
+                return ['file://' + entry.path for entry in entries
+                        if entry.name.startswith('.')
+                        and entry.name.endswith(PARTIAL_SUFFIX)]
+        except OSError as error:
+            LOG.warning('Could not list %s: %s', self.datadir, error)
+            return []
+
+    def add(self, image_id, data, size=None, attempt=None):
         final_path = self._image_path(image_id)
         if os.path.lexists(final_path):
             raise self._duplicate(image_id)
         self._check_free_space(size)
 
-        # Hidden and suffixed: no reader takes it for an image, and a crash
-        # leaves something recognisable to clean up.
-        temp_path = os.path.join(
-            self.datadir, f'.{image_id}.{secrets.token_hex(8)}.partial')
+        temp_path = self._partial_path(image_id,
+                                       attempt or secrets.token_hex(8))
         writer = _open_writer(temp_path, self.direct_io)
         # The chunks are written on other threads, in order, while the
         # next ones are read.
