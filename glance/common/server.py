@@ -89,6 +89,11 @@ MIN_WORKER_LIFETIME = 1.0
 # has just accepted this long to get their request under way, before the
 # connections still without one are closed (see _Listener).
 REQUEST_START_GRACE = 1.0
+# A worker whose master died (kill -9, an out-of-memory kill) stops at once
+# taking connections, so that the port is free for a new glance-api, and
+# gives the requests in progress this long before it exits: nobody would
+# replace it, stop it or reload it any more.
+ORPHANED_WORKER_GRACE = 5.0
 
 
 def list_opts():
@@ -295,6 +300,70 @@ class _Listener:
         self._sock.close()
 
 
+class _Stopper:
+    """Stops a serving process once, whoever asks first (a stop signal,
+    the master's death): no more connections, then the requests in
+    progress finish."""
+
+    def __init__(self, server, listener):
+        self._server = server
+        self._listener = listener
+        self._stopping = False
+
+    def stop(self):
+        import eventlet
+
+        if self._stopping:
+            return
+        self._stopping = True
+        self._listener.stop_accepting(self._server)
+        eventlet.sleep(REQUEST_START_GRACE)
+        # eventlet's server leaves its accept loop on SystemExit, then
+        # waits for the requests in progress before returning. (Twice
+        # would cut that wait short.)
+        self._server.kill(SystemExit)
+
+
+def _watch_master(master_alive_fd, stopper):
+    """Stop the worker when its master dies, and exit if its requests
+    outlast ORPHANED_WORKER_GRACE.
+
+    The master holds the only write end of a pipe, never written: the read
+    end, which every worker inherits, reads end-of-file once the master
+    has exited, however it died. Unlike prctl(PR_SET_PDEATHSIG) (Linux
+    only, and tied to the thread that forked rather than to the process),
+    it has no window between fork() and the call where the death goes
+    unseen (the end-of-file stays), needs no signal handling, and works
+    under any seccomp filter that allows a pipe.
+    """
+    import eventlet
+    from eventlet import hubs
+
+    while True:
+        hubs.trampoline(master_alive_fd, read=True)
+        try:
+            if not os.read(master_alive_fd, 1):
+                break
+        except BlockingIOError:
+            continue
+    LOG.error('Worker %d: the master process is gone; stopping, with %g '
+              'seconds for the requests in progress', os.getpid(),
+              ORPHANED_WORKER_GRACE)
+    deadline = eventlet.spawn_after(ORPHANED_WORKER_GRACE, _abandon_requests)
+    try:
+        stopper.stop()
+        # Killed with the other watchers once the last request is done.
+        eventlet.Event().wait()
+    finally:
+        deadline.cancel()
+
+
+def _abandon_requests():
+    LOG.error('Worker %d: requests still in progress %g seconds after the '
+              'master died; exiting', os.getpid(), ORPHANED_WORKER_GRACE)
+    os._exit(1)
+
+
 def _send_signal(pid, signum):
     try:
         os.kill(pid, signum)
@@ -332,6 +401,9 @@ class Server:
         self._inbox = None
         self._in_process = False
         self._workers = {}       # pid -> start time, of the current workers
+        # (read end, write end) of the pipe that tells the workers the
+        # master is alive: see _watch_master.
+        self._master_alive = None
         self._retiring = set()   # workers told to finish and exit
         self._stopping = False
 
@@ -345,6 +417,8 @@ class Server:
         else:
             self._inbox = _SignalInbox(
                 STOP_SIGNALS + (signal.SIGHUP, signal.SIGCHLD))
+            self._master_alive = os.pipe()
+            os.set_blocking(self._master_alive[0], False)
             for _ in range(CONF.workers):
                 self._start_worker()
         LOG.info('Listening on %s port %s (workers: %d)', CONF.bind_host,
@@ -398,7 +472,13 @@ class Server:
             result.close()
         return []
 
-    def _serve(self, inbox, reload_on_hangup):
+    def _serve(self, inbox, reload_on_hangup, master_alive_fd=None):
+        """Serve until stopped, then finish the requests in progress.
+
+        The green threads that live as long as the serving process (here
+        the watchers of signals and of the master) are spawned below and
+        killed when it stops: a periodic task of each process belongs
+        with them."""
         import eventlet
         import eventlet.wsgi
 
@@ -414,16 +494,20 @@ class Server:
             protocol=_http_protocol(),
             # Tracebacks go to the log, never to the client.
             debug=False)
-        watcher = eventlet.spawn(
-            self._watch_signals, inbox, server, listener, reload_on_hangup)
+        stopper = _Stopper(server, listener)
+        watchers = [eventlet.spawn(self._watch_signals, inbox, stopper,
+                                   reload_on_hangup)]
+        if master_alive_fd is not None:
+            watchers.append(eventlet.spawn(
+                _watch_master, master_alive_fd, stopper))
         try:
             server.wait()
         finally:
-            watcher.kill()
+            for watcher in watchers:
+                watcher.kill()
             inbox.close()
 
-    def _watch_signals(self, inbox, server, listener, reload_on_hangup):
-        import eventlet
+    def _watch_signals(self, inbox, stopper, reload_on_hangup):
         from eventlet import hubs
 
         while True:
@@ -434,11 +518,7 @@ class Server:
             if received.intersection(STOP_SIGNALS):
                 LOG.info('Process %d stopping: finishing the requests in '
                          'progress', os.getpid())
-                listener.stop_accepting(server)
-                eventlet.sleep(REQUEST_START_GRACE)
-                # eventlet's server leaves its accept loop on SystemExit,
-                # then waits for the requests in progress before returning.
-                server.kill(SystemExit)
+                stopper.stop()
                 return
 
     # -- the master ---------------------------------------------------------
@@ -462,6 +542,10 @@ class Server:
         """The life of a worker process; never returns."""
         status = 1
         try:
+            # The master's death must close the pipe: only it may hold
+            # the write end.
+            master_alive_fd, write_end = self._master_alive
+            os.close(write_end)
             import eventlet.hubs
 
             # A hub of its own: the inherited one shares the master's
@@ -473,7 +557,8 @@ class Server:
             signal.signal(signal.SIGHUP, signal.SIG_IGN)
             inbox = _SignalInbox(STOP_SIGNALS)
             signal.pthread_sigmask(signal.SIG_SETMASK, signal_mask)
-            self._serve(inbox, reload_on_hangup=False)
+            self._serve(inbox, reload_on_hangup=False,
+                        master_alive_fd=master_alive_fd)
             status = 0
         except BaseException:
             LOG.exception('Worker %d failed', os.getpid())
