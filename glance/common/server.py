@@ -4,16 +4,22 @@ A master process binds the listening socket and forks workers that share
 it; each worker serves the application with eventlet. The master only
 supervises: it replaces workers that die, restarts them all with a fresh
 configuration on SIGHUP, and on SIGTERM/SIGINT lets them finish the
-requests in progress before it exits. With workers = 0 a single process
-serves and there is no master.
+requests in progress before it exits. Workers whose master died exit on
+their own. With workers = 0 a single process serves and there is no
+master. Request heads that are not plain HTTP/1.x are refused before the
+application sees them, with upstream's statuses.
 
 eventlet itself is imported only by the code that serves: loading this
 module (to list its options, say) never pulls it in.
 """
+import email.utils
 import functools
 import gc
+import html
+import http
 import logging as std_logging
 import os
+import re
 import signal
 import socket
 import sys
@@ -155,8 +161,182 @@ class _SignalInbox:
 UNDERSCORE_HEADER_PREFIXES = ('x-image-meta-',)
 
 
+# -- the request's head: what is refused before the application sees it ----
+#
+# The reference is upstream's glance-api under gunicorn (upstream 33.0.0
+# ships no daemon of its own; under uwsgi's --http-socket most of these
+# requests get no answer at all, or a 500): the same statuses, and bodies
+# in gunicorn's shape. Where we differ, the comment at the check says why.
+# Every refusal closes the connection: after a head we could not read, or
+# a body whose length we cannot be sure of, nothing on it can be trusted
+# to start a request (request smuggling).
+
+# RFC 9110 5.6.2: the characters of a token (a method, a header name).
+_TOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+# method SP request-target SP HTTP-version CRLF (RFC 9112 3). The target
+# may hold bytes above 0x7f: the application answers those.
+_REQUEST_LINE = re.compile(
+    _TOKEN + rb' [^\x00-\x20\x7f]+ HTTP/([0-9])\.[0-9]\r\n\Z')
+_VERSION = re.compile(rb'HTTP/[0-9]\.[0-9]\r\n\Z')
+_TOKEN_ONLY = re.compile(_TOKEN + rb'\Z')
+# field-name ":" OWS field-value OWS CRLF (RFC 9112 5): no control
+# character in the value but HTAB; obs-text (0x80-0xff) is allowed.
+_HEADER_LINE = re.compile(
+    _TOKEN + rb':[^\x00-\x08\x0a-\x1f\x7f]*\r\n\Z')
+# Lines of a request's header block at most, the empty line that ends it
+# included: the standard library's limit.
+MAX_HEADER_LINES = 100
+# Characters of a refusal's message at most (it may quote the request).
+MAX_ECHOED = 200
+# The compressions a Transfer-Encoding may name before chunked.
+_COMPRESSIONS = ('compress', 'deflate', 'gzip')
+
+
+class _HeadRefused(Exception):
+    """A request head refused with `status` and `message`."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _invalid_header(name):
+    return _HeadRefused(400, f"Invalid HTTP Header: '{name}'")
+
+
+def check_request_line(line):
+    """Raise _HeadRefused for a request line (bytes, with its line end)
+    that is not method SP target SP HTTP/x.y CRLF, or whose HTTP major
+    version is not 1."""
+    match = _REQUEST_LINE.match(line)
+    if match:
+        if match.group(1) == b'1':
+            return
+        version = line.rsplit(b' ', 1)[1].strip().decode('latin-1')
+        # Here we differ: gunicorn answers 400. A well-formed version
+        # whose major number we do not serve is what 505 (RFC 9110
+        # 15.6.6) is for, and it tells the client which fault it made.
+        raise _HeadRefused(505, f"Unsupported HTTP Version: '{version}'")
+    words = line.rstrip(b'\r\n').decode('latin-1')
+    if (line.endswith(b'\r\n') and len(words.split(' ')) == 3
+            and not _VERSION.search(line)):
+        raise _HeadRefused(400, "Invalid HTTP Version: "
+                                f"'{words.rsplit(' ', 1)[1]}'")
+    raise _HeadRefused(400, f"Invalid HTTP request line: '{words}'")
+
+
+def check_header_lines(lines):
+    """Raise _HeadRefused unless every line of the header block (bytes,
+    with their line ends, the empty line that ends the block last) is
+    name ":" value CRLF. A line the standard library's parser would take
+    otherwise (folded onto the previous header, split at a bare CR, or
+    dropped with the rest of the block after a name holding a space)
+    could make us see other headers than a proxy in front of us did."""
+    name = ''
+    for line in lines[:-1]:
+        if line[:1] in (b' ', b'\t'):
+            raise _HeadRefused(
+                400, f"Obsolete line folding is unacceptable: '{name}'")
+        name_bytes = line.split(b':', 1)[0].rstrip(b'\r\n')
+        name = name_bytes.decode('latin-1')
+        if _HEADER_LINE.match(line):
+            continue
+        if b':' in line and not _TOKEN_ONLY.match(name_bytes):
+            raise _HeadRefused(400, f"Invalid HTTP header name: '{name}'")
+        raise _invalid_header(name)
+    if lines and lines[-1] != b'\r\n':
+        raise _HeadRefused(400, 'Invalid HTTP request: bare LF as line '
+                                'terminator')
+
+
+def check_framing(headers, http_version):
+    """Raise _HeadRefused unless the body's length is beyond doubt: at most
+    one Content-Length, of digits only; Transfer-Encoding, if sent, only
+    chunked, once, last, in HTTP/1.1, without a Content-Length.
+
+    `headers` are the request's (name, value) pairs in order."""
+    content_length = None
+    codings = []
+    for name, value in headers:
+        name = name.lower()
+        if name == 'content-length':
+            if content_length is not None:
+                # Two, even equal: which one a proxy used is unknown.
+                raise _invalid_header('CONTENT-LENGTH')
+            content_length = value.strip(' \t')
+        elif name == 'transfer-encoding':
+            for coding in value.split(','):
+                coding = coding.strip(' \t').lower()
+                if coding not in ('chunked', 'identity') + _COMPRESSIONS:
+                    # RFC 9112 6.1: 501 for a coding we do not know.
+                    raise _HeadRefused(
+                        501, f"Unsupported transfer coding: '{value}'")
+                if 'chunked' in codings:
+                    # Nothing may follow chunked, not even chunked again.
+                    raise _invalid_header('TRANSFER-ENCODING')
+                codings.append(coding)
+    if codings:
+        if codings[-1] != 'chunked' or http_version < (1, 1):
+            # RFC 9112 6.3: with no chunked last, the body has no length
+            # we can know; and 6.1: HTTP/1.0 has no chunked framing.
+            raise _invalid_header('TRANSFER-ENCODING')
+        if content_length is not None:
+            raise _invalid_header('CONTENT-LENGTH')
+        if set(codings) & set(_COMPRESSIONS):
+            # Here we differ: gunicorn passes a compressed body on to the
+            # application, which would store the compressed bytes as the
+            # image (or answer that no body came). Nothing here decodes
+            # it: 501, as RFC 9112 6.1 says for a coding not understood.
+            raise _HeadRefused(501, "Unsupported transfer coding: "
+                                    f"'{', '.join(codings)}'")
+    elif content_length is not None and not (
+            content_length.isascii() and content_length.isdigit()):
+        raise _invalid_header('CONTENT-LENGTH')
+
+
+def refusal(status, message):
+    """The bytes of the answer to a refused request head."""
+    phrase = http.HTTPStatus(status).phrase
+    body = ('<html>\n'
+            '  <head>\n'
+            f'    <title>{phrase}</title>\n'
+            '  </head>\n'
+            '  <body>\n'
+            f'    <h1><p>{phrase}</p></h1>\n'
+            f'    {html.escape(message[:MAX_ECHOED])}\n'
+            '  </body>\n'
+            '</html>\n').encode()
+    return (f'HTTP/1.1 {status} {phrase}\r\n'
+            'Connection: close\r\n'
+            'Content-Type: text/html\r\n'
+            f'Content-Length: {len(body)}\r\n'
+            f'Date: {email.utils.formatdate(usegmt=True)}\r\n'
+            '\r\n').encode() + body
+
+
+class _RecordedLines:
+    """A file whose readline() keeps what it read: the header block as it
+    came, before the standard library's parser reshapes it."""
+
+    def __init__(self, rfile):
+        self.rfile = rfile
+        self.lines = []
+
+    def readline(self, size=-1):
+        if len(self.lines) >= MAX_HEADER_LINES:
+            # Before the standard library's own limit (the same, with
+            # another message).
+            raise _HeadRefused(431, "Error parsing headers: 'limit "
+                                    "request headers fields'")
+        line = self.rfile.readline(size)
+        self.lines.append(line)
+        return line
+
+
 def _http_protocol():
-    """eventlet's HTTP protocol, keeping the classic API's headers."""
+    """eventlet's HTTP protocol, keeping the classic API's headers, and
+    refusing the request heads that are not plain HTTP/1.x."""
     import eventlet.wsgi
 
     class HttpProtocol(eventlet.wsgi.HttpProtocol):
@@ -170,6 +350,53 @@ def _http_protocol():
             environ[SEND_FILE] = functools.partial(_send_file,
                                                    self.connection)
             return environ
+
+        def parse_request(self):
+            # Called by eventlet once the request line is read (one
+            # longer than its limit is answered 414 before this), with
+            # the headers still to read.
+            try:
+                return self._parse_and_check_request()
+            except _HeadRefused as refused:
+                self.send_error(refused.status, refused.message)
+                return False
+
+        def _parse_and_check_request(self):
+            if self.raw_requestline.strip():
+                # (An empty line: the standard library closes quietly.)
+                check_request_line(self.raw_requestline)
+            header_lines = _RecordedLines(self.rfile)
+            self.rfile = header_lines
+            try:
+                if not super().parse_request():
+                    return False
+            except (eventlet.wsgi.HeaderLineTooLong,
+                    eventlet.wsgi.HeadersTooLarge):
+                raise _HeadRefused(431, "Error parsing headers: 'limit "
+                                        "request headers fields size'")
+            finally:
+                self.rfile = header_lines.rfile
+            if header_lines.lines[-1:] == [b'']:
+                # The client closed before the end of the head.
+                self.close_connection = True
+                return False
+            check_header_lines(header_lines.lines)
+            major, minor = self.request_version[5:].split('.')
+            check_framing(self.headers.items(), (int(major), int(minor)))
+            return True
+
+        def send_error(self, code, message=None, explain=None):
+            # Also what the standard library's parse_request calls for
+            # the faults it finds (ours are checked first, so these should
+            # not come): its own version answers a request line without a
+            # valid version with a body and no status line, and logs to
+            # stderr.
+            self.close_connection = True
+            message = message or http.HTTPStatus(code).phrase
+            ACCESS_LOG.info('%s refused: %d %s (%.200r)',
+                            self.client_address[0], code, message,
+                            self.raw_requestline)
+            self.wfile.write(refusal(code, message))
 
     return HttpProtocol
 
