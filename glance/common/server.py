@@ -255,7 +255,8 @@ def check_framing(headers, http_version):
     one Content-Length, of digits only; Transfer-Encoding, if sent, only
     chunked, once, last, in HTTP/1.1, without a Content-Length.
 
-    `headers` are the request's (name, value) pairs in order."""
+    `headers` are the request's (name, value) pairs in order. Returns the
+    transfer codings named, lower-cased."""
     content_length = None
     codings = []
     for name, value in headers:
@@ -293,6 +294,7 @@ def check_framing(headers, http_version):
     elif content_length is not None and not (
             content_length.isascii() and content_length.isdigit()):
         raise _invalid_header('CONTENT-LENGTH')
+    return codings
 
 
 def refusal(status, message):
@@ -382,7 +384,13 @@ def _http_protocol():
                 return False
             check_header_lines(header_lines.lines)
             major, minor = self.request_version[5:].split('.')
-            check_framing(self.headers.items(), (int(major), int(minor)))
+            codings = check_framing(self.headers.items(),
+                                    (int(major), int(minor)))
+            if codings and codings != ['chunked']:
+                # identity before chunked: eventlet reads a body chunked
+                # only if that is all the header says.
+                del self.headers['Transfer-Encoding']
+                self.headers['Transfer-Encoding'] = 'chunked'
             return True
 
         def send_error(self, code, message=None, explain=None):

@@ -127,6 +127,10 @@ SERVED = {
     'chunked, capitalized': (
         POST + b'Transfer-Encoding: Chunked\r\nConnection: close\r\n\r\n'
         b'2\r\n{}\r\n0\r\n\r\n', 201),
+    'identity before chunked, in two headers': (
+        POST + b'Transfer-Encoding: identity\r\n'
+        b'Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n'
+        b'2\r\n{}\r\n0\r\n\r\n' + SMUGGLED, 201),
     'Content-Length with spaces around': (
         POST + b'Content-Length:  2 \r\nConnection: close\r\n\r\n{}', 201),
     'bytes above 0x7f in a header value': (
@@ -175,6 +179,8 @@ def test_an_unusual_but_valid_head_is_served(api, case):
 
     assert answer_status == status, body
     assert headers['content-type'] == 'application/json'
+    # One answer: the body was read as it was framed.
+    assert body.count(b'HTTP/1.1') == 0
 
 
 def test_a_refusal_is_in_the_log(api):
