@@ -5,7 +5,8 @@ In process: configure() and Client, the real paste application driven
 through WebOb, with identity_headers() for the trusted flavor and the v1
 requests (x-image-meta-* headers). Over the network: free_port(),
 wait_for(), WebServer (images at http locations), get_json() and
-create_image() against a server's URL, and Glance, the `glance` CLI.
+create_image() against a server's URL, raw_exchange() (bytes on a
+socket, the whole answer back), and Glance, the `glance` CLI.
 Processes: tests/functional/process.py.
 """
 import http.server
@@ -297,6 +298,37 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
         return sock.getsockname()[1]
+
+
+def raw_exchange(port, data, timeout=20):
+    """Send `data` as is to 127.0.0.1:`port` and read until the server
+    closes: (status, {lower-cased header name: value}, body). status is
+    None if nothing came back; AssertionError if the server keeps the
+    connection open longer than `timeout` seconds without a word."""
+    answer = b''
+    with socket.create_connection(('127.0.0.1', port),
+                                  timeout=timeout) as sock:
+        try:
+            sock.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # Refused before the end: the answer may be there.
+        try:
+            while received := sock.recv(65536):
+                answer += received
+        except ConnectionResetError:
+            pass  # Closed with unread data: what came first stays.
+        except TimeoutError:
+            raise AssertionError(f'no close within {timeout} s after '
+                                 f'{answer[:200]!r}')
+    if not answer:
+        return None, {}, b''
+    head, _, body = answer.partition(b'\r\n\r\n')
+    status_line, *lines = head.decode('latin-1').split('\r\n')
+    headers = {}
+    for line in lines:
+        name, _, value = line.partition(':')
+        headers[name.strip().lower()] = value.strip()
+    return int(status_line.split()[1]), headers, body
 
 
 def wait_for(condition, what='the condition', timeout=20, interval=0.05):

@@ -4,16 +4,22 @@ A master process binds the listening socket and forks workers that share
 it; each worker serves the application with eventlet. The master only
 supervises: it replaces workers that die, restarts them all with a fresh
 configuration on SIGHUP, and on SIGTERM/SIGINT lets them finish the
-requests in progress before it exits. With workers = 0 a single process
-serves and there is no master.
+requests in progress before it exits. Workers whose master died exit on
+their own. With workers = 0 a single process serves and there is no
+master. Request heads that are not plain HTTP/1.x are refused before the
+application sees them, with upstream's statuses.
 
 eventlet itself is imported only by the code that serves: loading this
 module (to list its options, say) never pulls it in.
 """
+import email.utils
 import functools
 import gc
+import html
+import http
 import logging as std_logging
 import os
+import re
 import signal
 import socket
 import sys
@@ -89,6 +95,11 @@ MIN_WORKER_LIFETIME = 1.0
 # has just accepted this long to get their request under way, before the
 # connections still without one are closed (see _Listener).
 REQUEST_START_GRACE = 1.0
+# A worker whose master died (kill -9, an out-of-memory kill) stops at once
+# taking connections, so that the port is free for a new glance-api, and
+# gives the requests in progress this long before it exits: nobody would
+# replace it, stop it or reload it any more.
+ORPHANED_WORKER_GRACE = 5.0
 
 
 def list_opts():
@@ -150,8 +161,184 @@ class _SignalInbox:
 UNDERSCORE_HEADER_PREFIXES = ('x-image-meta-',)
 
 
+# -- the request's head: what is refused before the application sees it ----
+#
+# The reference is upstream's glance-api under gunicorn (upstream 33.0.0
+# ships no daemon of its own; under uwsgi's --http-socket most of these
+# requests get no answer at all, or a 500): the same statuses, and bodies
+# in gunicorn's shape. Where we differ, the comment at the check says why.
+# Every refusal closes the connection: after a head we could not read, or
+# a body whose length we cannot be sure of, nothing on it can be trusted
+# to start a request (request smuggling).
+
+# RFC 9110 5.6.2: the characters of a token (a method, a header name).
+_TOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+# method SP request-target SP HTTP-version CRLF (RFC 9112 3). The target
+# may hold bytes above 0x7f: the application answers those.
+_REQUEST_LINE = re.compile(
+    _TOKEN + rb' [^\x00-\x20\x7f]+ HTTP/([0-9])\.[0-9]\r\n\Z')
+_VERSION = re.compile(rb'HTTP/[0-9]\.[0-9]\r\n\Z')
+_TOKEN_ONLY = re.compile(_TOKEN + rb'\Z')
+# field-name ":" OWS field-value OWS CRLF (RFC 9112 5): no control
+# character in the value but HTAB; obs-text (0x80-0xff) is allowed.
+_HEADER_LINE = re.compile(
+    _TOKEN + rb':[^\x00-\x08\x0a-\x1f\x7f]*\r\n\Z')
+# Lines of a request's header block at most, the empty line that ends it
+# included: the standard library's limit.
+MAX_HEADER_LINES = 100
+# Characters of a refusal's message at most (it may quote the request).
+MAX_ECHOED = 200
+# The compressions a Transfer-Encoding may name before chunked.
+_COMPRESSIONS = ('compress', 'deflate', 'gzip')
+
+
+class _HeadRefused(Exception):
+    """A request head refused with `status` and `message`."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _invalid_header(name):
+    return _HeadRefused(400, f"Invalid HTTP Header: '{name}'")
+
+
+def check_request_line(line):
+    """Raise _HeadRefused for a request line (bytes, with its line end)
+    that is not method SP target SP HTTP/x.y CRLF, or whose HTTP major
+    version is not 1."""
+    match = _REQUEST_LINE.match(line)
+    if match:
+        if match.group(1) == b'1':
+            return
+        version = line.rsplit(b' ', 1)[1].strip().decode('latin-1')
+        # Here we differ: gunicorn answers 400. A well-formed version
+        # whose major number we do not serve is what 505 (RFC 9110
+        # 15.6.6) is for, and it tells the client which fault it made.
+        raise _HeadRefused(505, f"Unsupported HTTP Version: '{version}'")
+    words = line.rstrip(b'\r\n').decode('latin-1')
+    if (line.endswith(b'\r\n') and len(words.split(' ')) == 3
+            and not _VERSION.search(line)):
+        raise _HeadRefused(400, "Invalid HTTP Version: "
+                                f"'{words.rsplit(' ', 1)[1]}'")
+    raise _HeadRefused(400, f"Invalid HTTP request line: '{words}'")
+
+
+def check_header_lines(lines):
+    """Raise _HeadRefused unless every line of the header block (bytes,
+    with their line ends, the empty line that ends the block last) is
+    name ":" value CRLF. A line the standard library's parser would take
+    otherwise (folded onto the previous header, split at a bare CR, or
+    dropped with the rest of the block after a name holding a space)
+    could make us see other headers than a proxy in front of us did."""
+    name = ''
+    for line in lines[:-1]:
+        if line[:1] in (b' ', b'\t'):
+            raise _HeadRefused(
+                400, f"Obsolete line folding is unacceptable: '{name}'")
+        name_bytes = line.split(b':', 1)[0].rstrip(b'\r\n')
+        name = name_bytes.decode('latin-1')
+        if _HEADER_LINE.match(line):
+            continue
+        if b':' in line and not _TOKEN_ONLY.match(name_bytes):
+            raise _HeadRefused(400, f"Invalid HTTP header name: '{name}'")
+        raise _invalid_header(name)
+    if lines and lines[-1] != b'\r\n':
+        raise _HeadRefused(400, 'Invalid HTTP request: bare LF as line '
+                                'terminator')
+
+
+def check_framing(headers, http_version):
+    """Raise _HeadRefused unless the body's length is beyond doubt: at most
+    one Content-Length, of digits only; Transfer-Encoding, if sent, only
+    chunked, once, last, in HTTP/1.1, without a Content-Length.
+
+    `headers` are the request's (name, value) pairs in order. Returns the
+    transfer codings named, lower-cased."""
+    content_length = None
+    codings = []
+    for name, value in headers:
+        name = name.lower()
+        if name == 'content-length':
+            if content_length is not None:
+                # Two, even equal: which one a proxy used is unknown.
+                raise _invalid_header('CONTENT-LENGTH')
+            content_length = value.strip(' \t')
+        elif name == 'transfer-encoding':
+            for coding in value.split(','):
+                coding = coding.strip(' \t').lower()
+                if coding not in ('chunked', 'identity') + _COMPRESSIONS:
+                    # RFC 9112 6.1: 501 for a coding we do not know.
+                    raise _HeadRefused(
+                        501, f"Unsupported transfer coding: '{value}'")
+                if 'chunked' in codings:
+                    # Nothing may follow chunked, not even chunked again.
+                    raise _invalid_header('TRANSFER-ENCODING')
+                codings.append(coding)
+    if codings:
+        if codings[-1] != 'chunked' or http_version < (1, 1):
+            # RFC 9112 6.3: with no chunked last, the body has no length
+            # we can know; and 6.1: HTTP/1.0 has no chunked framing.
+            raise _invalid_header('TRANSFER-ENCODING')
+        if content_length is not None:
+            raise _invalid_header('CONTENT-LENGTH')
+        if set(codings) & set(_COMPRESSIONS):
+            # Here we differ: gunicorn passes a compressed body on to the
+            # application, which would store the compressed bytes as the
+            # image (or answer that no body came). Nothing here decodes
+            # it: 501, as RFC 9112 6.1 says for a coding not understood.
+            raise _HeadRefused(501, "Unsupported transfer coding: "
+                                    f"'{', '.join(codings)}'")
+    elif content_length is not None and not (
+            content_length.isascii() and content_length.isdigit()):
+        raise _invalid_header('CONTENT-LENGTH')
+    return codings
+
+
+def refusal(status, message):
+    """The bytes of the answer to a refused request head."""
+    phrase = http.HTTPStatus(status).phrase
+    body = ('<html>\n'
+            '  <head>\n'
+            f'    <title>{phrase}</title>\n'
+            '  </head>\n'
+            '  <body>\n'
+            f'    <h1><p>{phrase}</p></h1>\n'
+            f'    {html.escape(message[:MAX_ECHOED])}\n'
+            '  </body>\n'
+            '</html>\n').encode()
+    return (f'HTTP/1.1 {status} {phrase}\r\n'
+            'Connection: close\r\n'
+            'Content-Type: text/html\r\n'
+            f'Content-Length: {len(body)}\r\n'
+            f'Date: {email.utils.formatdate(usegmt=True)}\r\n'
+            '\r\n').encode() + body
+
+
+class _RecordedLines:
+    """A file whose readline() keeps what it read: the header block as it
+    came, before the standard library's parser reshapes it."""
+
+    def __init__(self, rfile):
+        self.rfile = rfile
+        self.lines = []
+
+    def readline(self, size=-1):
+        if len(self.lines) >= MAX_HEADER_LINES:
+            # Before the standard library's own limit (the same, with
+            # another message).
+            raise _HeadRefused(431, "Error parsing headers: 'limit "
+                                    "request headers fields'")
+        line = self.rfile.readline(size)
+        self.lines.append(line)
+        return line
+
+
 def _http_protocol():
-    """eventlet's HTTP protocol, keeping the classic API's headers."""
+    """eventlet's HTTP protocol, keeping the classic API's headers, and
+    refusing the request heads that are not plain HTTP/1.x."""
     import eventlet.wsgi
 
     class HttpProtocol(eventlet.wsgi.HttpProtocol):
@@ -165,6 +352,59 @@ def _http_protocol():
             environ[SEND_FILE] = functools.partial(_send_file,
                                                    self.connection)
             return environ
+
+        def parse_request(self):
+            # Called by eventlet once the request line is read (one
+            # longer than its limit is answered 414 before this), with
+            # the headers still to read.
+            try:
+                return self._parse_and_check_request()
+            except _HeadRefused as refused:
+                self.send_error(refused.status, refused.message)
+                return False
+
+        def _parse_and_check_request(self):
+            if self.raw_requestline.strip():
+                # (An empty line: the standard library closes quietly.)
+                check_request_line(self.raw_requestline)
+            header_lines = _RecordedLines(self.rfile)
+            self.rfile = header_lines
+            try:
+                if not super().parse_request():
+                    return False
+            except (eventlet.wsgi.HeaderLineTooLong,
+                    eventlet.wsgi.HeadersTooLarge):
+                raise _HeadRefused(431, "Error parsing headers: 'limit "
+                                        "request headers fields size'")
+            finally:
+                self.rfile = header_lines.rfile
+            if header_lines.lines[-1:] == [b'']:
+                # The client closed before the end of the head.
+                self.close_connection = True
+                return False
+            check_header_lines(header_lines.lines)
+            major, minor = self.request_version[5:].split('.')
+            codings = check_framing(self.headers.items(),
+                                    (int(major), int(minor)))
+            if codings and codings != ['chunked']:
+                # identity before chunked: eventlet reads a body chunked
+                # only if that is all the header says.
+                del self.headers['Transfer-Encoding']
+                self.headers['Transfer-Encoding'] = 'chunked'
+            return True
+
+        def send_error(self, code, message=None, explain=None):
+            # Also what the standard library's parse_request calls for
+            # the faults it finds (ours are checked first, so these should
+            # not come): its own version answers a request line without a
+            # valid version with a body and no status line, and logs to
+            # stderr.
+            self.close_connection = True
+            message = message or http.HTTPStatus(code).phrase
+            ACCESS_LOG.info('%s refused: %d %s (%.200r)',
+                            self.client_address[0], code, message,
+                            self.raw_requestline)
+            self.wfile.write(refusal(code, message))
 
     return HttpProtocol
 
@@ -295,6 +535,70 @@ class _Listener:
         self._sock.close()
 
 
+class _Stopper:
+    """Stops a serving process once, whoever asks first (a stop signal,
+    the master's death): no more connections, then the requests in
+    progress finish."""
+
+    def __init__(self, server, listener):
+        self._server = server
+        self._listener = listener
+        self._stopping = False
+
+    def stop(self):
+        import eventlet
+
+        if self._stopping:
+            return
+        self._stopping = True
+        self._listener.stop_accepting(self._server)
+        eventlet.sleep(REQUEST_START_GRACE)
+        # eventlet's server leaves its accept loop on SystemExit, then
+        # waits for the requests in progress before returning. (Twice
+        # would cut that wait short.)
+        self._server.kill(SystemExit)
+
+
+def _watch_master(master_alive_fd, stopper):
+    """Stop the worker when its master dies, and exit if its requests
+    outlast ORPHANED_WORKER_GRACE.
+
+    The master holds the only write end of a pipe, never written: the read
+    end, which every worker inherits, reads end-of-file once the master
+    has exited, however it died. Unlike prctl(PR_SET_PDEATHSIG) (Linux
+    only, and tied to the thread that forked rather than to the process),
+    it has no window between fork() and the call where the death goes
+    unseen (the end-of-file stays), needs no signal handling, and works
+    under any seccomp filter that allows a pipe.
+    """
+    import eventlet
+    from eventlet import hubs
+
+    while True:
+        hubs.trampoline(master_alive_fd, read=True)
+        try:
+            if not os.read(master_alive_fd, 1):
+                break
+        except BlockingIOError:
+            continue
+    LOG.error('Worker %d: the master process is gone; stopping, with %g '
+              'seconds for the requests in progress', os.getpid(),
+              ORPHANED_WORKER_GRACE)
+    deadline = eventlet.spawn_after(ORPHANED_WORKER_GRACE, _abandon_requests)
+    try:
+        stopper.stop()
+        # Killed with the other watchers once the last request is done.
+        eventlet.Event().wait()
+    finally:
+        deadline.cancel()
+
+
+def _abandon_requests():
+    LOG.error('Worker %d: requests still in progress %g seconds after the '
+              'master died; exiting', os.getpid(), ORPHANED_WORKER_GRACE)
+    os._exit(1)
+
+
 def _send_signal(pid, signum):
     try:
         os.kill(pid, signum)
@@ -332,6 +636,9 @@ class Server:
         self._inbox = None
         self._in_process = False
         self._workers = {}       # pid -> start time, of the current workers
+        # (read end, write end) of the pipe that tells the workers the
+        # master is alive: see _watch_master.
+        self._master_alive = None
         self._retiring = set()   # workers told to finish and exit
         self._stopping = False
 
@@ -345,6 +652,8 @@ class Server:
         else:
             self._inbox = _SignalInbox(
                 STOP_SIGNALS + (signal.SIGHUP, signal.SIGCHLD))
+            self._master_alive = os.pipe()
+            os.set_blocking(self._master_alive[0], False)
             for _ in range(CONF.workers):
                 self._start_worker()
         LOG.info('Listening on %s port %s (workers: %d)', CONF.bind_host,
@@ -398,7 +707,13 @@ class Server:
             result.close()
         return []
 
-    def _serve(self, inbox, reload_on_hangup):
+    def _serve(self, inbox, reload_on_hangup, master_alive_fd=None):
+        """Serve until stopped, then finish the requests in progress.
+
+        The green threads that live as long as the serving process (here
+        the watchers of signals and of the master) are spawned below and
+        killed when it stops: a periodic task of each process belongs
+        with them."""
         import eventlet
         import eventlet.wsgi
 
@@ -414,16 +729,20 @@ class Server:
             protocol=_http_protocol(),
             # Tracebacks go to the log, never to the client.
             debug=False)
-        watcher = eventlet.spawn(
-            self._watch_signals, inbox, server, listener, reload_on_hangup)
+        stopper = _Stopper(server, listener)
+        watchers = [eventlet.spawn(self._watch_signals, inbox, stopper,
+                                   reload_on_hangup)]
+        if master_alive_fd is not None:
+            watchers.append(eventlet.spawn(
+                _watch_master, master_alive_fd, stopper))
         try:
             server.wait()
         finally:
-            watcher.kill()
+            for watcher in watchers:
+                watcher.kill()
             inbox.close()
 
-    def _watch_signals(self, inbox, server, listener, reload_on_hangup):
-        import eventlet
+    def _watch_signals(self, inbox, stopper, reload_on_hangup):
         from eventlet import hubs
 
         while True:
@@ -434,11 +753,7 @@ class Server:
             if received.intersection(STOP_SIGNALS):
                 LOG.info('Process %d stopping: finishing the requests in '
                          'progress', os.getpid())
-                listener.stop_accepting(server)
-                eventlet.sleep(REQUEST_START_GRACE)
-                # eventlet's server leaves its accept loop on SystemExit,
-                # then waits for the requests in progress before returning.
-                server.kill(SystemExit)
+                stopper.stop()
                 return
 
     # -- the master ---------------------------------------------------------
@@ -462,6 +777,10 @@ class Server:
         """The life of a worker process; never returns."""
         status = 1
         try:
+            # The master's death must close the pipe: only it may hold
+            # the write end.
+            master_alive_fd, write_end = self._master_alive
+            os.close(write_end)
             import eventlet.hubs
 
             # A hub of its own: the inherited one shares the master's
@@ -473,7 +792,8 @@ class Server:
             signal.signal(signal.SIGHUP, signal.SIG_IGN)
             inbox = _SignalInbox(STOP_SIGNALS)
             signal.pthread_sigmask(signal.SIG_SETMASK, signal_mask)
-            self._serve(inbox, reload_on_hangup=False)
+            self._serve(inbox, reload_on_hangup=False,
+                        master_alive_fd=master_alive_fd)
             status = 0
         except BaseException:
             LOG.exception('Worker %d failed', os.getpid())

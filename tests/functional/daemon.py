@@ -15,7 +15,8 @@ for a keystone variant.
 With `wsgi_server`, the command line of a WSGI server (uwsgi, gunicorn)
 serving glance.wsgi.api:application, with {port} where the port goes, that
 server runs instead of glance-api, on the same configuration (found through
-OS_GLANCE_CONFIG_DIR); `workers` is then the server's business.
+OS_GLANCE_CONFIG_DIR); `workers` is then the server's business. With
+`port`, the server listens there rather than on a free port.
 """
 import os
 import sys
@@ -43,7 +44,7 @@ class GlanceApi(ServerProcess):
     """A glance-api process with its configuration, state and log."""
 
     def __init__(self, directory, extra_config='', workers=2, env=None,
-                 wsgi_server=None):
+                 wsgi_server=None, port=None):
         self.directory = os.fspath(directory)
         os.makedirs(self.directory, exist_ok=True)
         self.state_path = os.path.join(self.directory, 'state')
@@ -60,6 +61,8 @@ class GlanceApi(ServerProcess):
         self.wsgi_server = wsgi_server
         if wsgi_server:
             server_env['OS_GLANCE_CONFIG_DIR'] = self.directory
+        # A port of its own choosing, else a free one at each start.
+        self.fixed_port = port
         self.port = None
         super().__init__(
             None, os.path.join(self.directory, 'glance-api.log'),
@@ -91,8 +94,8 @@ class GlanceApi(ServerProcess):
     def start(self, attempts=3):
         """Start and wait until GET / answers. Another process may take
         the free port first: then try again on another one."""
-        for attempt in range(attempts):
-            self.port = free_port()
+        for attempt in range(1 if self.fixed_port else attempts):
+            self.port = self.fixed_port or free_port()
             self.write_config()
             self.command = self.server_command()
             try:
