@@ -49,6 +49,29 @@ def _unknown_caller(stack_info=False, stacklevel=1):
 # the logger skips the walk up the stack that finds it (~8 us a line).
 ACCESS_LOG.findCaller = _unknown_caller
 
+# The last line of the traceback eventlet logs when the client went away
+# while its answer was being written.
+_CLIENT_GONE = re.compile(
+    r'\n(BrokenPipeError|ConnectionResetError|ConnectionAbortedError)'
+    r'[^\n]*\n?\Z')
+
+
+class _ClientGoneFilter(std_logging.Filter):
+    """eventlet logs a whole traceback when a client closes its connection
+    before its answer is written: the client's doing, not a failure of
+    the server. One line says so instead."""
+
+    def filter(self, record):
+        if isinstance(record.msg, str) and record.msg.startswith(
+                'Traceback') and _CLIENT_GONE.search(record.msg):
+            record.msg = ('The client closed the connection before its '
+                          'answer was sent')
+            record.args = ()
+        return True
+
+
+ACCESS_LOG.addFilter(_ClientGoneFilter())
+
 server_opts = [
     cfg.HostAddressOpt('bind_host', default='0.0.0.0',
                        help='Address to listen on for API requests: an IPv4 '

@@ -9,6 +9,7 @@ requests aim at.
     tally.check(server_log_since_start)                # raises with them
 """
 import dataclasses
+import re
 
 import requests
 
@@ -17,8 +18,10 @@ from tests.helpers import DATA_TYPE
 from tests.helpers import identity_headers
 
 # Statuses of 5xx that are the right answer to some client input:
-# a method or a transfer coding the server does not implement.
+# a method or a transfer coding the server does not implement, an HTTP
+# major version it does not serve (RFC 9110 15.6.6).
 NOT_IMPLEMENTED = 501
+VERSION_NOT_SUPPORTED = 505
 IMPLEMENTED_METHODS = frozenset(
     ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH'])
 
@@ -32,6 +35,7 @@ class Sent:
     body: bytes = b''
     # Sent shorter than its Content-Length, then the write side closed.
     short: bool = False
+    http_version: str = '1.1'
 
     def header(self, name):
         for key, value in self.headers.items():
@@ -65,7 +69,10 @@ def known_500(sent):
 
 def acceptable_5xx(sent, status):
     """A 5xx that is the right answer: 501 for a method (or transfer
-    coding) the server does not implement."""
+    coding) the server does not implement, 505 for an HTTP version whose
+    major number is not 1."""
+    if status == VERSION_NOT_SUPPORTED:
+        return not sent.http_version.startswith('1.')
     if status != NOT_IMPLEMENTED:
         return False
     encoding = (sent.header('Transfer-Encoding') or '').lower()
@@ -124,9 +131,10 @@ class Tally:
         assert not self.failures, (
             '%d failures (%s):\n%s' % (len(self.failures), self.summary(),
                                        '\n'.join(self.failures[:40])))
-        # 501 is the right answer to a method the server does not know.
+        # The right answers above (501, 505) are no server failure.
         logged = [line for line in server_log.splitlines()
-                  if SERVER_ERROR.search(line) and '" 501 ' not in line]
+                  if SERVER_ERROR.search(line)
+                  and not re.search(r'" 50[15] ', line)]
         if not self.known_count:
             assert not logged, 'the server failed:\n' + '\n'.join(logged)
 

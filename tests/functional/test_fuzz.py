@@ -523,7 +523,7 @@ def raw_requests(seeds):
          raw('POST', '/v2/images', [b'Transfer-Encoding: bogus',
                                     b'Content-Type: application/json'],
              b'{}'), False),
-        (fuzzing.Sent('GET', '/v2/images'),
+        (fuzzing.Sent('GET', '/v2/images', http_version='9.9'),
          b'GET /v2/images HTTP/9.9\r\nHost: x\r\n\r\n', False),
         (fuzzing.Sent('GET', '/v2/images'), b'\r\n\r\n', False),
         (fuzzing.Sent('GET', '/v2/images'), b'GARBAGE\r\n\r\n', False),

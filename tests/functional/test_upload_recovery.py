@@ -95,11 +95,11 @@ def kill_worker_serving(api, connection):
 
 
 def kill_all(api):
-    """kill -9 of the master, then of its workers."""
+    """kill -9 of the master; its workers exit on their own."""
     os.kill(api.pid, signal.SIGKILL)
     api.process.wait(TIMEOUT)
-    # until workers exit with their master
-    api.kill()
+    wait_for(lambda: not api.group_alive(), 'the workers to exit')
+    api.kill()  # reaps, marks stopped: nothing of the group is left
 
 
 def restart(api):
