@@ -47,6 +47,11 @@ def location_add(session, image_id, url, metadata=None):
         status='active', created_at=helpers.utcnow()))
 
 
+def location_delete(session, location_id):
+    session.execute(locations.delete().where(
+        locations.c.id == location_id))
+
+
 def location_delete_all(session, image_id):
     session.execute(locations.delete().where(
         locations.c.image_id == image_id))
