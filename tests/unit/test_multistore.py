@@ -11,8 +11,8 @@ import pytest
 from glance import store
 from glance.common import config
 from glance.common import exception
-from glance.db import locations as location_db
 import glance.db
+from glance.db import locations as location_db
 from tests import helpers
 from tests.helpers import TRUSTED_HEADERS_PASTE
 from tests.helpers import Client
@@ -69,7 +69,7 @@ def upload(client, data=b'image data', store_id=None):
     return helpers.show(client, image['id'])
 
 
-# -- configuration -------------------------------------------------------------
+# -- configuration --
 
 def test_the_stores_are_listed_as_upstream_lists_them(multistore):
     client = multistore()
@@ -214,7 +214,7 @@ def test_a_reload_rebuilds_the_stores(multistore, tmp_path):
     assert store.current_registry().default_backend == 'cheap'
 
 
-# -- uploads, the image's stores, downloads ------------------------------------
+# -- uploads, the image's stores, downloads --
 
 def test_uploads_go_to_the_default_or_the_named_store(multistore, tmp_path):
     client = multistore()
@@ -298,7 +298,7 @@ def test_locations_without_a_store_get_the_one_they_lie_in(multistore,
     assert helpers.show(client, image['id'])['stores'] == 'cheap'
 
 
-# -- DELETE /v2/stores/{store_id}/{image_id} -----------------------------------
+# -- DELETE /v2/stores/{store_id}/{image_id} --
 
 def test_delete_from_store_removes_one_copy(multistore, tmp_path):
     client = multistore()
@@ -357,7 +357,7 @@ def test_delete_from_store_is_for_admins(multistore, tmp_path):
     assert admin.delete(f"/v2/stores/cheap/{image['id']}").status_int == 204
 
 
-# -- versions -------------------------------------------------------------------
+# -- versions --
 
 def test_the_multistore_versions_are_listed_only_with_enabled_backends(
         multistore, client_with):
@@ -368,7 +368,7 @@ def test_the_multistore_versions_are_listed_only_with_enabled_backends(
     assert multistore().get('/v2.10/info/stores').status_int == 200
 
 
-# -- the file driver's options ----------------------------------------------------
+# -- the file driver's options --
 
 def test_datadirs_take_the_highest_priority(tmp_path):
     helpers.configure(tmp_path, f"""
