@@ -78,6 +78,21 @@ def test_stores_info_lists_the_stores(glance, multistore_api):
         f'{multistore_api.store_root}/cheap'
 
 
+def add_copy(api, image_id, store_id, data):
+    """Put an image's data in another store too, file and location row,
+    as copy-image would."""
+    path = api.store_root / store_id / image_id
+    path.write_bytes(data)
+    database = sqlite3.connect(os.path.join(api.state_path, 'glance.sqlite'))
+    with database:
+        database.execute(
+            "INSERT INTO image_locations (image_id, url, meta_data, status,"
+            " created_at) VALUES (?, ?, ?, 'active', CURRENT_TIMESTAMP)",
+            (image_id, f'file://{path}', json.dumps({'store': store_id})))
+    database.close()
+    return path
+
+
 def test_image_create_into_a_store_then_delete_one_copy(
         glance, multistore_api, tmp_path):
     data = os.urandom(1024 * 1024 + 3)
@@ -95,16 +110,7 @@ def test_image_create_into_a_store_then_delete_one_copy(
     assert created['checksum'] == hashlib.md5(data).hexdigest()
 
     # A second copy in the fast store (as copy-image would make it).
-    fast_file = multistore_api.store_root / 'fast' / image_id
-    fast_file.write_bytes(data)
-    database = sqlite3.connect(
-        os.path.join(multistore_api.state_path, 'glance.sqlite'))
-    with database:
-        database.execute(
-            "INSERT INTO image_locations (image_id, url, meta_data, status,"
-            " created_at) VALUES (?, ?, ?, 'active', CURRENT_TIMESTAMP)",
-            (image_id, f'file://{fast_file}', '{"store": "fast"}'))
-    database.close()
+    fast_file = add_copy(multistore_api, image_id, 'fast', data)
     assert glance.show('image-show', image_id)['stores'] == 'cheap,fast'
 
     glance.run('stores-delete', '--store', 'cheap', image_id)
@@ -121,6 +127,36 @@ def test_image_create_into_a_store_then_delete_one_copy(
     assert 'Cannot delete image data from the only store containing it' \
         in last.stdout + last.stderr
     assert fast_file.exists()
+
+
+def test_openstacksdk_lists_stores_and_deletes_from_one(multistore_api):
+    openstack = pytest.importorskip('openstack')
+    conn = openstack.connect(
+        auth_type='none', image_endpoint_override=multistore_api.url,
+        load_yaml_config=False, load_envvars=False, api_timeout=TIMEOUT)
+    try:
+        stores = list(conn.image.stores())
+        assert [(s.id, s.is_default) for s in stores] == [
+            ('fast', True), ('cheap', None), ('web', None)]
+        detail = {s.id: s.properties for s in conn.image.stores(details=True)}
+        assert detail['web'] == {}
+        assert detail['fast']['data_dir'] == \
+            f'{multistore_api.store_root}/fast'
+
+        image = conn.image.create_image(name='sdk', disk_format='raw',
+                                        container_format='bare',
+                                        data=b'sdk data')
+        assert conn.image.get_image(image.id).properties['stores'] == 'fast'
+        copy = add_copy(multistore_api, image.id, 'cheap', b'sdk data')
+
+        conn.image.delete_image(image, store='cheap')
+
+        assert not copy.exists()
+        assert conn.image.get_image(image.id).properties['stores'] == 'fast'
+        assert b''.join(conn.image.download_image(image, stream=True)
+                        .iter_content(1024)) == b'sdk data'
+    finally:
+        conn.close()
 
 
 def test_an_unknown_store_is_refused(multistore_api):
