@@ -31,7 +31,12 @@ CONF.register_opts(versions_opts)
 # versions in this order (not sorted) for a single store without cache.
 V2_VERSIONS = [
     ('2.15', {'stores-detail'}),
+    ('2.13', {'multistore', 'image-tasks'}),
+    ('2.12', {'multistore', 'usage'}),
+    ('2.11', {'multistore', 'store-delete'}),
+    ('2.10', {'multistore', 'store-delete'}),
     ('2.9', {'multistore'}),
+    ('2.8', {'multistore'}),
     ('2.17', {'locations-api'}),
     ('2.7', {'hidden', 'multihash'}),
     ('2.6', {'import'}),
@@ -47,11 +52,23 @@ V1_VERSIONS = ['1.1', '1.0']
 # The features of the Image API this service has.
 FEATURES = frozenset(['images', 'members', 'deactivate',
                       'community-visibility', 'hidden', 'multihash'])
+# And those it has in the multi-store mode (enabled_backends set) only,
+# as upstream lists the multi-store versions only then.
+MULTISTORE_FEATURES = frozenset(['multistore', 'store-delete',
+                                 'stores-detail'])
 
 
-def v2_versions():
+def features():
+    """The features served with the configuration in use."""
+    if CONF.enabled_backends:
+        return FEATURES | MULTISTORE_FEATURES
+    return FEATURES
+
+
+def v2_versions(served=None):
     """The advertised v2 versions (in upstream's order) and the current one."""
-    listed = [version for version, needs in V2_VERSIONS if needs <= FEATURES]
+    served = features() if served is None else served
+    listed = [version for version, needs in V2_VERSIONS if needs <= served]
     current = max(listed, key=lambda v: tuple(int(p) for p in v.split('.')))
     return listed, current
 
@@ -60,15 +77,15 @@ def accepted_versions():
     """{'v2.7': 2, 'v2': 2, ...}: URL prefixes and media-type versions
     that select an API."""
     return _accepted_versions(CONF.enable_v2_api, CONF.enable_v1_api,
-                              FEATURES)
+                              features())
 
 
 @functools.cache  # asked on every request
-def _accepted_versions(v2_enabled, v1_enabled, _features):
+def _accepted_versions(v2_enabled, v1_enabled, served):
     accepted = {}
     if v2_enabled:
         accepted['v2'] = 2
-        accepted.update(('v' + v, 2) for v in v2_versions()[0])
+        accepted.update(('v' + v, 2) for v in v2_versions(served)[0])
     if v1_enabled:
         accepted['v1'] = 1
         accepted.update(('v' + v, 1) for v in V1_VERSIONS)

@@ -137,9 +137,11 @@ class StoreError(GlanceException):
     message = 'The image store failed.'
 
 
-class StoreAddDisabled(Forbidden):
-    message = ('Configuration for store failed. Adding images to this store '
-               'is disabled.')
+class StoreAddDisabled(Gone):
+    # (Upstream's store says "Configuration for store failed. ..."; this
+    # is what its API answers, 410.)
+    message = ('Error in store configuration. Adding images to store is '
+               'disabled.')
 
 
 class StoreDeleteNotSupported(StoreError):

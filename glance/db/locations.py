@@ -47,6 +47,11 @@ def location_add(session, image_id, url, metadata=None):
         status='active', created_at=helpers.utcnow()))
 
 
+def location_delete(session, location_id):
+    session.execute(locations.delete().where(
+        locations.c.id == location_id))
+
+
 def location_delete_all(session, image_id):
     session.execute(locations.delete().where(
         locations.c.image_id == image_id))
@@ -60,14 +65,12 @@ def mark_pending_delete(session, image_id):
 
 
 def pending_deletes(session, image_id=None):
-    """(location id, url) of the data marked for deletion (of one
-    image, or of all): what a deletion interrupted by a crash left."""
-    query = sa.select(locations.c.id, locations.c.url).where(
+    """The locations (dicts, as location_dict) of the data marked for
+    deletion (of one image, or of all): what a deletion interrupted by a
+    crash left."""
+    query = sa.select(locations).where(
         locations.c.status == 'pending_delete').order_by(locations.c.id)
     if image_id is not None:
         query = query.where(locations.c.image_id == image_id)
-    return [tuple(row) for row in session.execute(query)]
+    return [location_dict(row) for row in session.execute(query)]
 
-
-def location_delete(session, location_id):
-    session.execute(locations.delete().where(locations.c.id == location_id))

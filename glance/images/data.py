@@ -122,17 +122,32 @@ def virtual_size(disk_format, size, first_bytes):
 
 
 def upload(context, image_id, body_file, size=None, checksum=None,
-           on_failure='queued'):
+           on_failure='queued', backend=None):
     """Store the data of a queued image and make it active.
 
     size, checksum: the size and md5 the client declared, if it did
     (checked against the data; the size is also used to refuse early
     what cannot fit). on_failure: the status a failed upload leaves the
     image in: 'queued', ready for another try (v2), or 'killed' (as the
-    classic API has it).
+    classic API has it). backend: the store id the client chose
+    (X-Image-Meta-Store), None for the default one.
     """
+    backend = upload_backend(backend)
     _store_data(context, image_id, lambda: read_chunks(body_file), size,
-                checksum, on_failure)
+                checksum, on_failure, backend)
+
+
+def upload_backend(backend):
+    """The backend id an upload names, checked before anything else as
+    upstream does: only the multi-store mode has ids (elsewhere the name
+    is ignored, as upstream ignores it); an unknown one is Invalid."""
+    if backend is None or not store.multistore_enabled():
+        return None
+    try:
+        store.check_backend(backend)
+    except exception.UnknownScheme as error:
+        raise exception.Invalid(str(error))
+    return backend
 
 
 def copy_from(context, image_id, url, size=None, checksum=None,
@@ -146,7 +161,8 @@ def copy_from(context, image_id, url, size=None, checksum=None,
     _store_data(context, image_id, open_chunks, size, checksum, on_failure)
 
 
-def _store_data(context, image_id, open_chunks, size, checksum, on_failure):
+def _store_data(context, image_id, open_chunks, size, checksum, on_failure,
+                backend=None):
     quota = quotas.storage_quota_bytes()
     # With a quota, reads see what the owner's previous lock holder
     # committed (see glance.db.writing).
@@ -168,7 +184,7 @@ def _store_data(context, image_id, open_chunks, size, checksum, on_failure):
             raise exception.ImageSizeLimitExceeded(
                 'The incoming image is too large: The provided image is too '
                 'large.')
-        upload, registry = uploads.start(image, on_failure, quota)
+        upload, registry = uploads.start(image, on_failure, quota, backend)
         image_db.image_update(session, image_id, {'status': 'saving'},
                               expected_status='queued')
         upload.begin(session, size)
@@ -180,7 +196,7 @@ def _store_data(context, image_id, open_chunks, size, checksum, on_failure):
         stream = HashingLimitedStream(open_chunks(), CONF.image_size_cap,
                                       upload, size)
         location, written, metadata = registry.add(
-            image_id, stream, size, attempt=upload.id)
+            image_id, stream, size, backend=backend, attempt=upload.id)
     except BaseException:
         upload.give_up()
         raise
@@ -242,8 +258,9 @@ def activate_without_upload(context, image_id, size, checksum=None,
 
 
 def _open_data(context, image_id):
-    """The image and where to read its data from, after the checks a
-    download needs; location None when there is no data."""
+    """The image and where to read its data from (its locations in the
+    order to try them), after the checks a download needs; None when
+    there is no data."""
     with glance.db.reading() as session:
         image = service.find(session, context, image_id)
         locations = location_db.location_list(session, image_id)
@@ -253,7 +270,7 @@ def _open_data(context, image_id):
     if image['status'] in ('queued', 'saving', 'uploading', 'importing') \
             or not locations:
         return image, None
-    return image, locations[0]['url']
+    return image, store.ordered_locations(locations)
 
 
 def download(context, image_id, choose_range=None):
@@ -266,10 +283,12 @@ def download(context, image_id, choose_range=None):
     its store says (None if it cannot). ImageDataNotFound if the data is
     missing from its store.
     """
-    image, url = _open_data(context, image_id)
-    if url is None:
+    image, locations = _open_data(context, image_id)
+    if locations is None:
         return image, None, None, None
     byte_range = choose_range(image['size'] or 0) if choose_range else None
     offset, length = byte_range or (0, None)
-    chunks, total = store.get_from_backend(url, offset=offset, length=length)
+    # A location whose store fails passes to the next one.
+    chunks, total = store.get_from_locations(locations, offset=offset,
+                                             length=length)
     return image, chunks, byte_range, total

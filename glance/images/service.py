@@ -54,6 +54,14 @@ def get(context, image_id, include_deleted=False, with_locations=False):
                      include_deleted=include_deleted,
                      with_locations=with_locations)
     policy_targets.enforce_on_image(context, 'get_image', image)
+    return _with_ordered_locations(image)
+
+
+def _with_ordered_locations(image):
+    """The image with its locations (when it has them) in the order
+    downloads try them, each with its store id in the multi-store mode."""
+    if image.get('locations'):
+        image['locations'] = store.ordered_locations(image['locations'])
     return image
 
 
@@ -77,8 +85,9 @@ def list_images(context, filters=(), properties=None, tags=(),
             member_status=member_status, marker=marker, limit=limit,
             sort=sort, tie_direction=tie_direction,
             include_deleted=include_deleted, with_locations=with_locations)
-    shown = [image for image in found if policy.check(
-        context, 'get_image', policy_targets.policy_target(context, image))]
+    shown = [_with_ordered_locations(image) for image in found
+             if policy.check(context, 'get_image',
+                             policy_targets.policy_target(context, image))]
     next_marker = None
     if shown and limit is not None and len(found) == limit:
         next_marker = shown[-1]['id']
@@ -216,13 +225,13 @@ def update(context, image_id, changes, with_locations=False):
         if tags is not None:
             quotas.check_quota('tags', len(tags), CONF.image_tag_quota)
         if not changes:
-            return image
+            return _with_ordered_locations(image)
         updated = image_db.image_update(
             session, image_id, values=base, set_properties=set_props,
             delete_properties=removed_props, replace_tags=tags)
         if with_locations:
             updated['locations'] = image['locations']
-    return updated
+    return _with_ordered_locations(updated)
 
 
 def set_attributes(context, image_id, base, properties,
@@ -303,17 +312,66 @@ def delete(context, image_id):
     # The row says "deleted" before the data goes, its locations marked
     # pending_delete until then: a crash here leaves them for the next
     # sweep (glance.images.uploads), never an image without its data.
-    for location_id, url in pending:
-        if delete_data(url):
+    for location in pending:
+        # From the backend the location records (several may share a
+        # type, and so a URI scheme).
+        if delete_data(location['url'], location):
             with glance.db.writing() as session:
-                location_db.location_delete(session, location_id)
+                location_db.location_delete(session, location['id'])
 
 
-def delete_data(url):
-    """Remove stored data; a failure is logged, never raised. Returns
-    False if the data may still be there."""
+def delete_from_store(context, image_id, store_id):
+    """Remove an image's data from one store (DELETE /v2/stores/{store_id}
+    /{image_id}), keeping it in the others, with upstream's checks in
+    upstream's order."""
+    if not store.multistore_enabled():
+        raise exception.NotFound(None)
     try:
-        store.delete_from_backend(url)
+        store.check_backend(store_id)
+    except exception.UnknownScheme:
+        raise exception.Conflict(
+            'The selected store %s is not available on this node.'
+            % store_id)
+    with glance.db.writing() as session:
+        try:
+            image = find(session, context, image_id, for_update=True)
+        except exception.ImageNotFound:
+            raise exception.ImageNotFound(
+                'Failed to find image %s' % image_id)
+        policy_targets.enforce_on_image(context, 'get_image_location', image)
+        policy_targets.enforce_on_image(context, 'delete_image_location',
+                                        image)
+        if image['status'] != 'active':
+            raise exception.Conflict(
+                "It's not allowed to remove image data from store if image "
+                "status is not 'active'")
+        locations = store.ordered_locations(
+            location_db.location_list(session, image_id))
+        if len(locations) == 1:
+            raise exception.Forbidden(
+                'Cannot delete image data from the only store containing '
+                'it. Consider deleting the image instead.')
+        for location in locations:
+            if location['metadata'].get('store') == store_id:
+                break
+        else:
+            raise exception.NotFound(
+                'Image %s is not stored in store %s.' % (image_id, store_id))
+        location_db.location_delete(session, location['id'])
+        image_db.image_update(session, image_id)
+    # As for an image's delete: the row first, then the bytes.
+    delete_data(location['url'], location)
+
+
+def delete_data(url, location=None):
+    """Remove stored data (from the backend `location` records, when
+    given); a failure is logged, never raised. Returns False if the data
+    may still be there."""
+    try:
+        if location is not None:
+            store.delete_from_store(location)
+        else:
+            store.delete_from_backend(url)
     except (exception.ImageDataNotFound, exception.StoreDeleteNotSupported):
         pass
     except exception.GlanceException as error:

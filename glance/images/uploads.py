@@ -257,15 +257,15 @@ class Upload:
                           self.on_failure)
 
 
-def start(image, on_failure, quota):
+def start(image, on_failure, quota, backend=None):
     """An Upload for `image` (not yet recorded: see Upload.begin), and
-    the store registry its data goes to. quota: user_storage_quota in
-    bytes (0: none)."""
+    the store registry its data goes to (to `backend`, or the default
+    backend when None). quota: user_storage_quota in bytes (0: none)."""
     registry = store.current_registry()
     attempt = uuid.uuid4().hex
     quota = quota or None
-    return (Upload(image, attempt, registry.leftovers(image['id'], attempt),
-                   on_failure, quota), registry)
+    leftovers = registry.leftovers(image['id'], attempt, backend)
+    return (Upload(image, attempt, leftovers, on_failure, quota), registry)
 
 
 # --- the keeper: leases and sweeps ----------------------------------------
@@ -324,10 +324,12 @@ def finish_pending_deletes():
     """Delete the data of deleted images that a process left behind."""
     with glance.db.reading() as session:
         pending = location_db.pending_deletes(session)
-    for location_id, url in pending:
-        if service.delete_data(url):
+    for location in pending:
+        # From the backend the location records (several may share a
+        # type, and so a URI scheme).
+        if service.delete_data(location['url'], location):
             with glance.db.writing() as session:
-                location_db.location_delete(session, location_id)
+                location_db.location_delete(session, location['id'])
 
 
 def remove_stray_partials():

@@ -6,9 +6,11 @@ import itertools
 from glance.policies import base
 from glance.policies import images
 from glance.policies import members
+from glance.policies import stores
 
 
 def list_rules():
     """Every default rule (also oslopolicy-sample-generator's entry point,
     oslo.policy.policies in setup.cfg)."""
-    return list(itertools.chain(base.RULES, images.RULES, members.RULES))
+    return list(itertools.chain(base.RULES, images.RULES, members.RULES,
+                                stores.RULES))

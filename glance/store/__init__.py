@@ -7,14 +7,20 @@ The one piece of state is the current `Registry` (glance.store.registry):
 after a configuration reload, and publishes it with a single assignment;
 if building fails, the previous registry keeps serving. The functions
 below are the API the rest of glance calls; each is one call on the
-registry current at that moment. `add_to_backend()` writes to the default
-backend; the others find the backend that handles a location URI by its
-scheme.
+registry current at that moment. `add_to_backend()` writes to the named
+or the default backend; the others find the backend that handles a
+location URI by its scheme (and, among several of one type, by what its
+URIs look like), or take the backend id a location recorded.
+
+Two modes, as upstream has them: single-store ([glance_store] `stores`
+and `default_store`, one backend per type, named after it) and
+multi-store ([DEFAULT] `enabled_backends`: see glance.store.backends).
 """
 from oslo_config import cfg
 
 from glance.common import exception
 from glance.common.config import CONF
+from glance.store import backends
 from glance.store import drivers
 from glance.store import registry
 
@@ -41,13 +47,15 @@ def _all_opts():
 
 def register_opts(conf):
     conf.register_opts(_all_opts(), group='glance_store')
+    backends.register_opts(conf)
 
 
 register_opts(CONF)
 
 
 def list_opts():
-    return [('glance_store', _all_opts())]
+    return [('DEFAULT', backends.multistore_opts),
+            ('glance_store', _all_opts() + backends.default_backend_opts)]
 
 
 def _single_store_backends(store_conf):
@@ -70,23 +78,31 @@ def _single_store_backends(store_conf):
     return enabled, default
 
 
+def _single_store_registry(conf):
+    driver_classes, default = _single_store_backends(conf.glance_store)
+    configured = {}
+    for backend_id, driver_class in driver_classes.items():
+        driver = driver_class(conf, backend_id)
+        driver.configure()
+        configured[backend_id] = driver
+    return registry.Registry(configured, default)
+
+
 def create_stores(conf=CONF):
     """Configure the enabled stores and make them the current registry.
 
     Running it again (after a configuration reload) replaces the whole
     registry at once. Returns the number of schemes registered. Raises
     BadStoreConfiguration when a store is unknown or unusable, or when
-    the default store is not enabled; the previous registry then stays.
+    the default store is not enabled (ConfigError for the multi-store
+    configuration's errors); the previous registry then stays.
     """
     global _registry
     register_opts(conf)
-    driver_classes, default = _single_store_backends(conf.glance_store)
-    backends = {}
-    for backend_id, driver_class in driver_classes.items():
-        driver = driver_class(conf, backend_id)
-        driver.configure()
-        backends[backend_id] = driver
-    new_registry = registry.Registry(backends, default)
+    if conf.enabled_backends:
+        new_registry = backends.build_registry(conf)
+    else:
+        new_registry = _single_store_registry(conf)
     _registry = new_registry
     return len(new_registry.known_schemes())
 
@@ -129,7 +145,45 @@ def delete_from_backend(uri):
     _registry.delete(uri)
 
 
-def add_to_backend(image_id, data, size=None, attempt=None):
-    """Write `data` as `image_id` to the default backend: see
-    Registry.add. Returns (location_uri, bytes_written, metadata)."""
-    return _registry.add(image_id, data, size, attempt=attempt)
+def add_to_backend(image_id, data, size=None, backend=None, attempt=None):
+    """Write `data` as `image_id` to `backend` (a backend id), or the
+    default backend when None: see Registry.add. Returns (location_uri,
+    bytes_written, metadata)."""
+    return _registry.add(image_id, data, size, backend=backend,
+                         attempt=attempt)
+
+
+def multistore_enabled():
+    """Whether enabled_backends configures the stores (the multi-store
+    mode: backends have ids users see and name)."""
+    return _registry.multistore
+
+
+def check_backend(backend_id):
+    """Raise UnknownScheme ("Store for identifier ... not found") unless
+    `backend_id` is a store users may name."""
+    _registry.driver(backend_id)
+
+
+def ordered_locations(locations):
+    """An image's locations in the order downloads try them: see
+    Registry.ordered_locations."""
+    return _registry.ordered_locations(locations)
+
+
+def get_from_locations(locations, offset=0, length=None):
+    """(iterator, total_size) of the first of `locations` that serves:
+    see Registry.get_first."""
+    return _registry.get_first(locations, offset, length)
+
+
+def delete_from_store(location):
+    """Delete the data of a location (a dict with `url` and `metadata`)
+    from the backend it records, else the one its URI leads to."""
+    _registry.delete(location['url'],
+                     backend=_registry.backend_of_location(location))
+
+
+def stores_info(detail=False):
+    """The stores users see, as GET /v2/info/stores lists them."""
+    return _registry.stores_info(detail)

@@ -4,6 +4,8 @@ A driver knows bytes and locations only: it stores an iterable of byte
 chunks under an image id, and streams, measures or deletes the bytes at a
 location. It never sees image metadata.
 """
+from oslo_config import cfg
+
 from glance.common import exception
 from glance.store import location
 
@@ -22,23 +24,64 @@ class Store:
     SCHEMES = ()
     # Parses this driver's location URIs.
     LOCATION_CLASS = location.StoreLocation
+    # The driver's options (oslo.config), under glance_store's names.
+    OPTS = ()
+    # Whether the driver can store new data at all.
+    WRITABLE = True
 
     def __init__(self, conf, backend_id=None, group='glance_store'):
         """A driver for the backend `backend_id` (its type name when
-        omitted), reading its options from the section `group`."""
+        omitted), reading its options from the section `group`.
+
+        In the single-store mode every option is in [glance_store]; in
+        the multi-store mode each backend has a section of its own, where
+        an option left unset takes its value from [backend_defaults].
+        """
         self.conf = conf
         self.backend_id = backend_id or self.NAME
         self.group = group
+        # Why new data may not be added (configure_add() failed), or None.
+        self.add_disabled_reason = None
 
     @property
     def store_conf(self):
-        return self.conf[self.group]
+        if self.group == 'glance_store':
+            return self.conf[self.group]
+        return BackendOptions(self.conf, self.group)
 
     def configure(self):
-        """Check the configuration and prepare the backend.
+        """Check the configuration and prepare the backend: reading,
+        then writing (configure_add).
 
         Raises BadStoreConfiguration when the store cannot be used.
         """
+        self.configure_read()
+        if self.WRITABLE:
+            self.configure_add()
+
+    def configure_read(self):
+        """Read the options reading needs. BadStoreConfiguration when the
+        store cannot even be read from."""
+
+    def configure_add(self):
+        """Check and prepare what writing needs. BadStoreConfiguration
+        when the store cannot take new data (the multi-store mode then
+        keeps it, read-only, as upstream does)."""
+
+    @property
+    def writable(self):
+        return self.WRITABLE and self.add_disabled_reason is None
+
+    def owns(self, uri):
+        """Whether `uri` is a location this backend wrote (or would
+        write): how a location without a recorded backend is matched to
+        one among several of the same type, as upstream matches URL
+        prefixes."""
+        return False
+
+    def properties(self):
+        """What GET /v2/info/stores/detail shows of this backend."""
+        return {}
 
     def bad_configuration(self, reason):
         """The exception to raise when this store's settings are unusable."""
@@ -127,3 +170,27 @@ class FileChunks(ChunkIterator):
     def __init__(self, chunks, image_file, offset, length):
         super().__init__(chunks, image_file.close)
         self.file_range = (image_file, offset, length)
+
+
+BACKEND_DEFAULTS = 'backend_defaults'
+
+
+class BackendOptions:
+    """The options of one backend in the multi-store mode: the value in
+    its own section, or, when that is unset (None), the one in
+    [backend_defaults], as glance_store reads them."""
+
+    def __init__(self, conf, group):
+        self._conf = conf
+        self._group = group
+
+    def __getattr__(self, name):
+        value = self._conf[self._group][name]
+        if value is None or value == []:  # [] is an unset multi-valued one
+            try:
+                value = self._conf[BACKEND_DEFAULTS][name]
+            except (cfg.NoSuchOptError, cfg.NoSuchGroupError):
+                pass
+        return value
+
+    __getitem__ = __getattr__

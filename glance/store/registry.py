@@ -15,12 +15,16 @@ pass it as `backend`.
 """
 import types
 
+from oslo_log import log as logging
+
 from glance.common import exception
 from glance.store import location
 
 # Location URI schemes that users may not point images at: file:// would
 # give them the API server's own files.
 RESTRICTED_SCHEMES = frozenset(['file'])
+
+LOG = logging.getLogger(__name__)
 
 
 class Registry:
@@ -29,12 +33,19 @@ class Registry:
     `backends` maps backend ids to configured drivers, in configuration
     order; `default_backend` is the id new image data goes to (None: no
     store can take new data, as before create_stores() has run).
+    `multistore`: configured by enabled_backends, where locations record
+    their backend id (metadata `store`) and users may name backends;
+    `reserved`: the stores of the service's own use there (staging,
+    tasks), by name, never holding image data.
     """
 
-    def __init__(self, backends=None, default_backend=None):
+    def __init__(self, backends=None, default_backend=None, reserved=None,
+                 multistore=False):
         backends = dict(backends or {})
         self.backends = types.MappingProxyType(backends)
         self.default_backend = default_backend
+        self.multistore = multistore
+        self.reserved = types.MappingProxyType(dict(reserved or {}))
         self._default = (None if default_backend is None
                          else backends[default_backend])
         schemes = {}
@@ -79,11 +90,50 @@ class Registry:
         """
         scheme = location.scheme_of(uri)
         entries = self._schemes.get(scheme, ())
+        if backend is None:
+            # The backend whose locations look like this one, else the
+            # default or first one of its scheme.
+            entries = sorted(entries, key=lambda e: not e[1].owns(uri))
         for backend_id, driver, location_class in entries:
             if backend is None or backend == backend_id:
                 return driver, location_class(uri)
         raise exception.UnknownScheme(
             scheme=scheme if backend is None or not entries else backend)
+
+    def backend_of(self, uri):
+        """The id of the backend a location URI alone leads to, or None."""
+        try:
+            return self.locate(uri)[0].backend_id
+        except (exception.UnknownScheme, exception.Invalid):
+            return None
+
+    def weight(self, backend_id):
+        driver = self.backends.get(backend_id)
+        return getattr(driver, 'weight', 0)
+
+    def ordered_locations(self, locations):
+        """Copies of an image's locations (dicts with `url` and `metadata`)
+        in the order downloads try them: by the weight of their backend,
+        highest first (a stable sort). In the multi-store mode, one that
+        does not record its backend (`store`) gets the one its URI leads
+        to, as upstream fills it in."""
+        ordered = []
+        for loc in locations:
+            loc = dict(loc, metadata=dict(loc.get('metadata') or {}))
+            if self.multistore and 'store' not in loc['metadata']:
+                backend_id = self.backend_of(loc['url'])
+                if backend_id is not None:
+                    loc['metadata']['store'] = backend_id
+            ordered.append(loc)
+        if self.multistore:
+            ordered.sort(key=lambda loc: -self.weight(
+                loc['metadata'].get('store')))
+        return ordered
+
+    def backend_of_location(self, loc):
+        """The backend id recorded with a location, if it is configured."""
+        backend_id = (loc.get('metadata') or {}).get('store')
+        return backend_id if backend_id in self.backends else None
 
     def validate_location(self, uri):
         """The parsed location of `uri`; UnknownScheme or Invalid."""
@@ -117,6 +167,25 @@ class Registry:
         driver, store_location = self.locate(uri, backend)
         return driver.get(store_location, offset=offset, length=length,
                           chunk_size=chunk_size)
+
+    def get_first(self, locations, offset=0, length=None, chunk_size=None):
+        """Stream the data of the first of `locations` (dicts with `url`
+        and `metadata`, in the order to try: see ordered_locations) whose
+        store serves it; one failing (data missing, store down) passes to
+        the next. Returns as get(); raises the last one's error when none
+        serves."""
+        error = exception.ImageDataNotFound()
+        for loc in locations:
+            try:
+                return self.get(loc['url'], offset, length, chunk_size,
+                                backend=self.backend_of_location(loc))
+            except exception.RangeNotSatisfiable:
+                raise
+            except (exception.GlanceException, OSError) as failure:
+                LOG.warning('Could not read image data at %s: %s',
+                            loc['url'], failure)
+                error = failure
+        raise error
 
     def get_size(self, uri, backend=None):
         """The size in bytes of the image data at `uri` (0 if unknown)."""
@@ -164,5 +233,31 @@ class Registry:
         backend), StoreUnavailable (no default backend). `attempt` names
         the write's unfinished data (see Store.leftovers).
         """
-        return self._add_driver(backend).add(image_id, data, size=size,
-                                             attempt=attempt)
+        driver = self._add_driver(backend)
+        if driver.add_disabled_reason is not None:
+            raise exception.StoreAddDisabled()
+        uri, written, metadata = driver.add(image_id, data, size=size,
+                                            attempt=attempt)
+        if self.multistore:
+            metadata = dict(metadata, store=driver.backend_id)
+        return uri, written, metadata
+
+    # What the API shows of the stores
+
+    def stores_info(self, detail=False):
+        """The backends as GET /v2/info/stores[/detail] lists them."""
+        listed = []
+        for backend_id, driver in self.backends.items():
+            info = {'id': backend_id}
+            if getattr(driver, 'description', None):
+                info['description'] = driver.description
+            if backend_id == self.default_backend:
+                info['default'] = 'true'
+            if not driver.WRITABLE:
+                info['read-only'] = 'true'
+            if detail:
+                info['type'] = driver.NAME
+                info['weight'] = getattr(driver, 'weight', 0)
+                info['properties'] = driver.properties()
+            listed.append(info)
+        return listed

@@ -218,8 +218,11 @@ def test_several_backends_of_one_type(two_file_backends):
 
     assert default_uri == f'file://{tmp_path}/slow/{IMAGE_ID}'
     assert fast_uri == f'file://{tmp_path}/fast/{IMAGE_ID}'
-    # A URI alone goes to the default backend first.
-    assert current.locate(fast_uri)[0] is current.driver('slow')
+    # A URI alone goes to the backend whose data directory holds it (as
+    # upstream matches URL prefixes), else to the default backend first.
+    assert current.locate(fast_uri)[0] is current.driver('fast')
+    assert current.locate(default_uri)[0] is current.driver('slow')
+    assert current.locate('file:///elsewhere/x')[0] is current.driver('slow')
     iterator, _total = current.get(fast_uri, backend='fast')
     assert b''.join(iterator) == b'fast'
     assert current.get_size(default_uri, backend='slow') == len(b'default')
@@ -294,10 +297,13 @@ def test_unknown_store_name_is_a_configuration_error(datadir, set_option):
 
 
 def test_list_opts_lists_every_store_option():
-    [(group, opts)] = store.list_opts()
-    assert group == 'glance_store'
+    [(default_group, multistore_opts), (group, opts)] = store.list_opts()
+    assert (default_group, group) == ('DEFAULT', 'glance_store')
+    assert [opt.name for opt in multistore_opts] == ['enabled_backends']
     assert {opt.name for opt in opts} == {
-        'stores', 'default_store', 'filesystem_store_datadir',
+        'stores', 'default_store', 'default_backend',
+        'filesystem_store_datadir', 'filesystem_store_datadirs',
+        'filesystem_store_metadata_file',
         'filesystem_store_file_perm', 'filesystem_store_chunk_size',
         'filesystem_store_direct_io',
         'http_store_timeout', 'https_insecure',

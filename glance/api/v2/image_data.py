@@ -25,7 +25,8 @@ class RequestDeserializer(wsgi.Deserializer):
                 explanation='Invalid or missing image size in request '
                             'headers.')
         # 0 declares nothing, as upstream
-        return {'body_file': request.body_file, 'size': size or None}
+        return {'body_file': request.body_file, 'size': size or None,
+                'backend': request.headers.get('x-image-meta-store')}
 
 
 def requested_range(request, image_size):
@@ -77,8 +78,9 @@ def requested_range(request, image_size):
 
 class ImageDataController:
 
-    def upload(self, request, image_id, body_file, size):
-        data.upload(request.context, image_id, body_file, size)
+    def upload(self, request, image_id, body_file, size, backend=None):
+        data.upload(request.context, image_id, body_file, size,
+                    backend=backend)
 
     def download(self, request, image_id):
         response = webob.Response(request=request)

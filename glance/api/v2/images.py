@@ -312,8 +312,10 @@ class ImagesController:
 # --- responses ---------------------------------------------------------------
 
 def locations_shown():
-    """Whether image views carry where the data is stored."""
-    return CONF.show_image_direct_url or CONF.show_multiple_locations
+    """Whether image views carry where the data is stored (in the
+    multi-store mode, at least the ids of its stores)."""
+    return (CONF.show_image_direct_url or CONF.show_multiple_locations
+            or bool(CONF.enabled_backends))
 
 
 def format_time(value):
@@ -357,6 +359,11 @@ def image_view(image):
     view['self'] = '/v2/images/%s' % image['id']
     view['file'] = '/v2/images/%s/file' % image['id']
     view['schema'] = '/v2/schemas/image'
+    if CONF.enabled_backends and locations:
+        stores = [loc['metadata']['store'] for loc in locations
+                  if loc['metadata'].get('store')]
+        if stores:
+            view['stores'] = ','.join(stores)
     return view
 
 
@@ -365,6 +372,10 @@ class ResponseSerializer(wsgi.Serializer):
     def create(self, response, image):
         wsgi.json_response(response, image_view(image), status=201)
         response.location = '/v2/images/%s' % image['id']
+        if CONF.enabled_backends:
+            # The configured ids only (upstream may add its reserved ones).
+            response.headers['OpenStack-image-store-ids'] = ','.join(
+                backend_id.strip() for backend_id in CONF.enabled_backends)
 
     def show(self, response, image):
         wsgi.json_response(response, image_view(image))

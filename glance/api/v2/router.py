@@ -4,7 +4,9 @@ from glance.api.v2 import image_data
 from glance.api.v2 import image_members
 from glance.api.v2 import image_tags
 from glance.api.v2 import images
+from glance.api.v2 import info
 from glance.api.v2 import schemas
+from glance.api.v2 import stores
 from glance.common import wsgi
 
 
@@ -64,6 +66,18 @@ class API(wsgi.Router):
         connect(mapper, '/images/{image_id}/members/{member_id}',
                 members_resource,
                 {'GET': 'show', 'PUT': 'update', 'DELETE': 'delete'})
+
+        info_resource = info.create_resource()
+        connect(mapper, '/info/stores', info_resource,
+                {'GET': 'get_stores'}, body_reject=['get_stores'])
+        connect(mapper, '/info/stores/detail', info_resource,
+                {'GET': 'get_stores_detail'},
+                body_reject=['get_stores_detail'])
+
+        stores_resource = stores.create_resource()
+        connect(mapper, '/stores/{store_id}/{image_id}', stores_resource,
+                {'DELETE': 'delete_from_store'},
+                body_reject=['delete_from_store'])
 
         super().__init__(mapper)
 

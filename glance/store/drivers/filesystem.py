@@ -9,9 +9,11 @@ readers look for.
 """
 import ctypes
 import errno
+import json
 import mmap
 import os
 import secrets
+import stat
 
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -28,11 +30,26 @@ filesystem_opts = [
                default='$state_path/images/',
                help='Directory where the filesystem store keeps image '
                     'files. It is created, with its parents, when missing.'),
+    cfg.MultiStrOpt('filesystem_store_datadirs',
+                    help='Several data directories, each written '
+                         '"path:priority" (the priority, an integer, may '
+                         'be left out: 0). New images go to the directory '
+                         'of highest priority, and among equals to the one '
+                         'with most free space. Set either this or '
+                         'filesystem_store_datadir, not both.'),
+    cfg.StrOpt('filesystem_store_metadata_file',
+               help='A JSON file describing the data directories: an '
+                    'object, or a list of objects, each with "id" and '
+                    '"mountpoint" (strings). The entry whose mountpoint '
+                    'contains an image file becomes the metadata of its '
+                    'location.'),
     cfg.IntOpt('filesystem_store_file_perm',
                default=0, min=0,
                help='Permissions of new image files, written as octal '
                     'digits (for example 640). 0 keeps the permissions the '
-                    'process umask gives.'),
+                    'process umask gives. The owner must be able to read; '
+                    'group or other permissions also make the data '
+                    'directories searchable (x) by group or other.'),
     cfg.BoolOpt('filesystem_store_direct_io', default=False,
                 help='Write image files around the page cache (O_DIRECT), '
                      'where the filesystem allows it. Uploads then cost '
@@ -239,32 +256,137 @@ def _read_chunks(image_file, length, chunk_size):
         yield chunk
 
 
+def _free_bytes(path):
+    stats = os.statvfs(path)
+    return stats.f_bavail * stats.f_frsize
+
+
+def _fsync_directory(path):
+    # Persists the directory entry of the renamed file.
+    dir_fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(dir_fd)
+    except OSError as error:
+        # Some filesystems cannot fsync a directory (EINVAL); there is
+        # nothing more to do on those.
+        if error.errno != errno.EINVAL:
+            raise
+    finally:
+        os.close(dir_fd)
+
+
 class Store(driver.Store):
     NAME = 'file'
     SCHEMES = ('file',)
     LOCATION_CLASS = FileLocation
+    OPTS = filesystem_opts
 
-    def configure(self):
+    # Set by configure_add(); None while the store cannot take new data.
+    datadir = None
+
+    def configure_read(self):
         store_conf = self.store_conf
-        if not store_conf.filesystem_store_datadir:
-            raise self.bad_configuration('filesystem_store_datadir is empty')
-        self.datadir = os.path.abspath(store_conf.filesystem_store_datadir)
-        try:
-            os.makedirs(self.datadir, exist_ok=True)
-        except FileExistsError:
-            raise self.bad_configuration(
-                f'the data directory {self.datadir} exists but is not a '
-                'directory')
-        except OSError as error:
-            raise self.bad_configuration(
-                f'cannot create the data directory {self.datadir}: '
-                f'{error.strerror}')
-        if not os.access(self.datadir, os.W_OK | os.X_OK):
-            raise self.bad_configuration(
-                f'the data directory {self.datadir} is not writable')
-        self.file_mode = self._file_mode(store_conf.filesystem_store_file_perm)
         self.chunk_size = store_conf.filesystem_store_chunk_size
         self.direct_io = store_conf.filesystem_store_direct_io
+        # [(path, priority)], highest priority first.
+        self.datadirs = []
+        self.location_metadata = {}
+        self.file_mode = None
+
+    def configure_add(self):
+        store_conf = self.store_conf
+        datadirs = self._configured_datadirs(store_conf)
+        self.file_mode = self._file_mode(store_conf.filesystem_store_file_perm)
+        for path, _priority in datadirs:
+            self._prepare_datadir(path)
+        self.location_metadata = self._read_metadata_file(
+            store_conf.filesystem_store_metadata_file)
+        self.datadirs = datadirs
+        self.datadir = datadirs[0][0]
+
+    def _configured_datadirs(self, store_conf):
+        single = store_conf.filesystem_store_datadir
+        several = [entry for entry in store_conf.filesystem_store_datadirs
+                   or () if entry.strip()]
+        if several and single and self._datadir_set_here(store_conf):
+            raise self.bad_configuration(
+                "Specify either 'filesystem_store_datadir' or "
+                "'filesystem_store_datadirs' option")
+        if not several:
+            if not single:
+                raise self.bad_configuration(
+                    "Specify at least 'filesystem_store_datadir' or "
+                    "'filesystem_store_datadirs' option")
+            return [(os.path.abspath(single), 0)]
+        by_path = {}
+        for entry in several:
+            path, priority = self._path_and_priority(entry)
+            if path in by_path:
+                raise self.bad_configuration(
+                    f'Directory {path} is specified more than once in '
+                    'filesystem_store_datadirs')
+            by_path[path] = priority
+        # Stable: equal priorities keep the configured order.
+        return sorted(by_path.items(), key=lambda item: -item[1])
+
+    def _datadir_set_here(self, store_conf):
+        """Whether filesystem_store_datadir was written in a configuration
+        file (or set), rather than left at its default."""
+        groups = ([self.group] if self.group == 'glance_store'
+                  else [self.group, driver.BACKEND_DEFAULTS])
+        for group in groups:
+            try:
+                location = self.conf.get_location(
+                    'filesystem_store_datadir', group)
+            except (cfg.NoSuchOptError, cfg.NoSuchGroupError):
+                continue
+            if location is not None and \
+                    location.location != cfg.Locations.opt_default:
+                return True
+        return False
+
+    def _path_and_priority(self, entry):
+        path, separator, priority = entry.strip().rpartition(':')
+        if not separator:
+            return os.path.abspath(entry.strip()), 0
+        try:
+            return os.path.abspath(path.strip()), int(priority)
+        except ValueError:
+            raise self.bad_configuration(
+                f'Invalid priority value {priority} in '
+                f'filesystem_store_datadirs entry {entry}')
+
+    def _prepare_datadir(self, path):
+        try:
+            os.makedirs(path, exist_ok=True)
+        except FileExistsError:
+            raise self.bad_configuration(
+                f'the data directory {path} exists but is not a directory')
+        except OSError as error:
+            raise self.bad_configuration(
+                f'cannot create the data directory {path}: '
+                f'{error.strerror}')
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise self.bad_configuration(
+                f'the data directory {path} is not writable')
+        if self.file_mode is not None:
+            self._let_readers_search(path)
+
+    def _let_readers_search(self, path):
+        # Files readable by group or other are of no use to them in a
+        # directory they cannot search.
+        wanted = 0
+        if self.file_mode & stat.S_IRWXG:
+            wanted |= stat.S_IXGRP
+        if self.file_mode & stat.S_IRWXO:
+            wanted |= stat.S_IXOTH
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+        if wanted and mode & wanted != wanted:
+            try:
+                os.chmod(path, mode | wanted)
+            except OSError as error:
+                raise self.bad_configuration(
+                    f'cannot change the mode of {path}: {error.strerror}')
 
     def _file_mode(self, perm):
         if not perm:
@@ -279,16 +401,61 @@ class Store(driver.Store):
             raise self.bad_configuration(
                 'filesystem_store_file_perm must be a permission in octal '
                 f'digits such as 640, not {perm}')
+        if not mode & stat.S_IRUSR:
+            # The service itself must be able to read what it wrote.
+            raise self.bad_configuration(
+                "Invalid 'filesystem_store_file_perm' option.")
         return mode
 
-    def _image_path(self, image_id):
+    def _read_metadata_file(self, path):
+        """The location metadata the file describes: a dict, or a list of
+        dicts with 'id' and 'mountpoint'."""
+        if not path:
+            return {}
+        try:
+            with open(path, 'rb') as metadata_file:
+                metadata = json.load(metadata_file)
+        except (OSError, ValueError) as error:
+            raise self.bad_configuration(
+                f'The JSON in the metadata file {path} could not be '
+                f'loaded: {error}')
+        entries = metadata if isinstance(metadata, list) else [metadata]
+        for entry in entries:
+            if not isinstance(entry, dict) or not all(
+                    isinstance(entry.get(key), str)
+                    for key in ('id', 'mountpoint')):
+                raise self.bad_configuration(
+                    f'The metadata file {path} must hold an object, or a '
+                    'list of objects, each with the strings "id" and '
+                    '"mountpoint"')
+        return metadata
+
+    def _metadata_for(self, path):
+        metadata = self.location_metadata
+        if isinstance(metadata, dict):
+            return dict(metadata)
+        for entry in metadata:
+            if path.startswith(entry['mountpoint']):
+                return dict(entry)
+        return {}
+
+    def owns(self, uri):
+        path = uri[len('file://'):] if uri.startswith('file://') else None
+        return path is not None and any(
+            path.startswith(datadir.rstrip('/') + '/')
+            for datadir, _priority in self.datadirs)
+
+    def properties(self):
+        return {'data_dir': self.datadir, 'chunk_size': self.chunk_size,
+                'thin_provisioning': False}
+
+    def _check_image_id(self, image_id):
         # Image ids become file names: nothing that could escape the data
         # directory or collide with the hidden temporary files.
         if (not isinstance(image_id, str) or not image_id
                 or image_id.startswith('.') or '/' in image_id
                 or '\0' in image_id):
             raise exception.Invalid(f'Invalid image id {image_id!r}')
-        return os.path.join(self.datadir, image_id)
 
     # Reading
 
@@ -323,35 +490,45 @@ class Store(driver.Store):
 
     # Writing
 
-    def _partial_path(self, image_id, attempt):
+    def _partial_path(self, datadir, image_id, attempt):
         # Hidden and suffixed: no reader takes it for an image, and a crash
         # leaves something recognisable to clean up.
         if not attempt.isalnum():
             raise exception.Invalid(f'Invalid upload attempt {attempt!r}')
-        return os.path.join(self.datadir,
-                            f'.{image_id}.{attempt}{PARTIAL_SUFFIX}')
+        return os.path.join(datadir, f'.{image_id}.{attempt}{PARTIAL_SUFFIX}')
 
     def leftovers(self, image_id, attempt):
-        return ['file://' + self._partial_path(image_id, attempt),
-                'file://' + self._image_path(image_id)]
+        # Any of the directories: which one add() picks depends on the
+        # free space it finds then.
+        self._check_image_id(image_id)
+        found = []
+        for datadir, _priority in self.datadirs:
+            found += ['file://' + self._partial_path(datadir, image_id,
+                                                     attempt),
+                      'file://' + os.path.join(datadir, image_id)]
+        return found
 
     def stray_partials(self):
-        try:
-            with os.scandir(self.datadir) as entries:
-                return ['file://' + entry.path for entry in entries
-                        if entry.name.startswith('.')
-                        and entry.name.endswith(PARTIAL_SUFFIX)]
-        except OSError as error:
-            LOG.warning('Could not list %s: %s', self.datadir, error)
-            return []
+        found = []
+        for datadir, _priority in self.datadirs:
+            try:
+                with os.scandir(datadir) as entries:
+                    found += ['file://' + entry.path for entry in entries
+                              if entry.name.startswith('.')
+                              and entry.name.endswith(PARTIAL_SUFFIX)]
+            except OSError as error:
+                LOG.warning('Could not list %s: %s', datadir, error)
+        return found
 
     def add(self, image_id, data, size=None, attempt=None):
-        final_path = self._image_path(image_id)
-        if os.path.lexists(final_path):
+        self._check_image_id(image_id)
+        if any(os.path.lexists(os.path.join(datadir, image_id))
+               for datadir, _priority in self.datadirs):
             raise self._duplicate(image_id)
-        self._check_free_space(size)
+        datadir = self._choose_datadir(size)
+        final_path = os.path.join(datadir, image_id)
 
-        temp_path = self._partial_path(image_id,
+        temp_path = self._partial_path(datadir, image_id,
                                        attempt or secrets.token_hex(8))
         writer = _open_writer(temp_path, self.direct_io)
         # The chunks are written on other threads, in order, while the
@@ -362,7 +539,7 @@ class Store(driver.Store):
                 _writing(writes.call, writer.write, chunk)
             _writing(writes.wait)
             bytes_written = self._finish_file(writer)
-            self._publish(image_id, temp_path, final_path)
+            self._publish(image_id, datadir, temp_path, final_path)
         except BaseException:
             # Whatever failed (the disk, or the caller's iterator refusing
             # more data), the exception goes up as it is, once no write
@@ -371,20 +548,27 @@ class Store(driver.Store):
             writer.close()
             _remove_quietly(temp_path)
             raise
-        return 'file://' + final_path, bytes_written, {}
+        return ('file://' + final_path, bytes_written,
+                self._metadata_for(final_path))
 
     def _duplicate(self, image_id):
         return exception.Duplicate(
             f'Image data for {image_id} already exists in the filesystem '
             'store')
 
-    def _check_free_space(self, size):
-        # Refuse up front what cannot fit instead of failing near the end.
-        if not size:
-            return
-        stats = os.statvfs(self.datadir)
-        if size > stats.f_bavail * stats.f_frsize:
-            raise exception.StorageFull()
+    def _choose_datadir(self, size):
+        """The directory of highest priority, and among equals the one with
+        most free space, that has room for `size` bytes (when known):
+        what cannot fit is refused up front, not near the end."""
+        priorities = sorted({priority for _path, priority in self.datadirs},
+                            reverse=True)
+        for priority in priorities:
+            free, datadir = max((_free_bytes(path), path)
+                                for path, dir_priority in self.datadirs
+                                if dir_priority == priority)
+            if not size or size <= free:
+                return datadir
+        raise exception.StorageFull()
 
     def _finish_file(self, writer):
         """Make the written data durable and set its mode; returns its size."""
@@ -399,7 +583,7 @@ class Store(driver.Store):
             _raise_write_error(error)
         return bytes_written
 
-    def _publish(self, image_id, temp_path, final_path):
+    def _publish(self, image_id, datadir, temp_path, final_path):
         """Give the finished temporary file its final name."""
         # link() fails if the name is taken, where rename() would silently
         # replace data another upload of the same image id just stored.
@@ -414,7 +598,7 @@ class Store(driver.Store):
         else:
             _remove_quietly(temp_path)
         try:
-            self._fsync_datadir()
+            _fsync_directory(datadir)
         except OSError as error:
             # The new name may not survive a crash: the upload has failed.
             _remove_quietly(final_path)
@@ -427,19 +611,6 @@ class Store(driver.Store):
             os.rename(temp_path, final_path)
         except OSError as error:
             _raise_write_error(error)
-
-    def _fsync_datadir(self):
-        # Persists the directory entry of the renamed file.
-        dir_fd = os.open(self.datadir, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(dir_fd)
-        except OSError as error:
-            # Some filesystems cannot fsync a directory (EINVAL); there is
-            # nothing more to do on those.
-            if error.errno != errno.EINVAL:
-                raise
-        finally:
-            os.close(dir_fd)
 
     # Deleting
 

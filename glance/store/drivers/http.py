@@ -100,8 +100,10 @@ class Store(driver.Store):
     NAME = 'http'
     SCHEMES = ('http', 'https')
     LOCATION_CLASS = HttpLocation
+    OPTS = http_opts
+    WRITABLE = False
 
-    def configure(self):
+    def configure_read(self):
         store_conf = self.store_conf
         ca_file = store_conf.https_ca_certificates_file
         if store_conf.https_insecure:
@@ -115,6 +117,10 @@ class Store(driver.Store):
             self.verify = True
         self.proxies = dict(store_conf.http_proxy_information or {})
         self.timeout = store_conf.http_store_timeout or None
+
+    def owns(self, uri):
+        # Every http(s) URL, as upstream's url_prefix "http" matches.
+        return location.scheme_of(uri) in self.SCHEMES
 
     def _request(self, method, location, headers):
         """Send the request, following redirects; returns (session, response).
