@@ -304,7 +304,9 @@ def v2_paths():
             dict(no_content, **_errors(404, 409, 410, 413, 415, 503)),
             [_parameter('header', 'x-openstack-image-size',
                         {'type': 'integer', 'minimum': 0},
-                        'The size of the data, when sent chunked.')],
+                        'The size of the data, when sent chunked.'),
+             _parameter('header', 'X-Image-Meta-Store', {'type': 'string'},
+                        'The store to write to (multi-store mode).')],
             body=_body({DATA: {'schema': {'type': 'string',
                                           'format': 'binary'}}})),
     }
@@ -346,6 +348,46 @@ def v2_paths():
                              'v2 members',
                              dict(no_content, **_errors(404))),
     }
+    paths.update(stores_paths())
+    return paths
+
+
+def stores_schema(detail):
+    store = {'type': 'object', 'required': ['id'], 'properties': {
+        'id': {'type': 'string'},
+        'description': {'type': 'string'},
+        'default': {'const': 'true'},
+        'read-only': {'const': 'true'}}}
+    if detail:
+        store['required'] = ['id', 'type', 'weight', 'properties']
+        store['properties'].update({
+            'type': {'type': 'string'},
+            'weight': {'type': 'integer'},
+            'properties': {'type': 'object'}})
+    return {'type': 'object', 'required': ['stores'],
+            'properties': {'stores': {'type': 'array', 'items': store}}}
+
+
+def stores_paths():
+    """The stores of the multi-store mode (each 404 in single-store mode,
+    as upstream)."""
+    paths = {}
+    for suffix, detail, summary in (
+            ('', False, 'List the stores'),
+            ('/detail', True, 'List the stores with their type, weight and '
+                              'properties (admin)')):
+        paths['/v2/info/stores' + suffix] = {'get': _operation(
+            'listStores' + ('Detail' if detail else ''), summary,
+            'v2 stores',
+            dict({'200': _response('The stores.',
+                                   _json(stores_schema(detail)))},
+                 **_errors(404)))}
+    paths['/v2/stores/{store_id}/{image_id}'] = {
+        'parameters': [_path('store_id', 'The id of a store.'), IMAGE_ID],
+        'delete': _operation(
+            'deleteFromStore', "Delete an image's data from one store",
+            'v2 stores',
+            dict({'204': _response('Done.')}, **_errors(404, 409)))}
     return paths
 
 

@@ -51,6 +51,9 @@ BODYLESS = [
     ('GET', '/v2/images/{image_id}/members'),
     ('GET', '/v2/images/{image_id}/members/{member_id}'),
     ('DELETE', '/v2/images/{image_id}/members/{member_id}'),
+    ('GET', '/v2/info/stores'),
+    ('GET', '/v2/info/stores/detail'),
+    ('DELETE', '/v2/stores/{store_id}/{image_id}'),
     ('GET', '/v1/images/{image_id}'),
     ('HEAD', '/v1/images/{image_id}'),
     ('DELETE', '/v1/images/{image_id}'),
@@ -113,7 +116,8 @@ def shared_image(client):
 
 
 def concrete(path, image_id):
-    return path.format(image_id=image_id, member_id=MEMBER, tag_value=TAG)
+    return path.format(image_id=image_id, member_id=MEMBER, tag_value=TAG,
+                       store_id='file')
 
 
 @pytest.mark.parametrize('method, path', BODYLESS)

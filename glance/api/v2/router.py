@@ -69,15 +69,13 @@ class API(wsgi.Router):
 
         info_resource = info.create_resource()
         connect(mapper, '/info/stores', info_resource,
-                {'GET': 'get_stores'}, body_reject=['get_stores'])
+                {'GET': 'get_stores'})
         connect(mapper, '/info/stores/detail', info_resource,
-                {'GET': 'get_stores_detail'},
-                body_reject=['get_stores_detail'])
+                {'GET': 'get_stores_detail'})
 
         stores_resource = stores.create_resource()
         connect(mapper, '/stores/{store_id}/{image_id}', stores_resource,
-                {'DELETE': 'delete_from_store'},
-                body_reject=['delete_from_store'])
+                {'DELETE': 'delete_from_store'})
 
         super().__init__(mapper)
 
