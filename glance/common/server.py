@@ -206,6 +206,9 @@ _TOKEN_ONLY = re.compile(_TOKEN + rb'\Z')
 # character in the value but HTAB; obs-text (0x80-0xff) is allowed.
 _HEADER_LINE = re.compile(
     _TOKEN + rb':[^\x00-\x08\x0a-\x1f\x7f]*\r\n\Z')
+# A whole header block of such lines, and the empty line that ends it.
+_HEADER_BLOCK = re.compile(
+    rb'(?:' + _TOKEN + rb':[^\x00-\x08\x0a-\x1f\x7f]*\r\n)*\r\n\Z')
 # Lines of a request's header block at most, the empty line that ends it
 # included: the standard library's limit.
 MAX_HEADER_LINES = 100
@@ -256,6 +259,10 @@ def check_header_lines(lines):
     otherwise (folded onto the previous header, split at a bare CR, or
     dropped with the rest of the block after a name holding a space)
     could make us see other headers than a proxy in front of us did."""
+    if _HEADER_BLOCK.match(b''.join(lines)):
+        # The usual case, in one match; the lines one by one only to say
+        # which one is wrong.
+        return
     name = ''
     for line in lines[:-1]:
         if line[:1] in (b' ', b'\t'):

@@ -727,12 +727,12 @@ def test_soft_delete_leaves_locations_pending_delete(db):
         image_db.image_soft_delete(session, image)
     with glance.db.reading() as session:
         assert location_db.location_list(session, image) == []
-        [(location_id, url)] = location_db.pending_deletes(session)
-        assert location_db.pending_deletes(session, image) == [
-            (location_id, url)]
-    assert url == 'file:///a'
+        [pending] = location_db.pending_deletes(session)
+        assert location_db.pending_deletes(session, image) == [pending]
+    assert (pending['url'], pending['status']) == ('file:///a',
+                                                   'pending_delete')
     with glance.db.writing() as session:
-        location_db.location_delete(session, location_id)
+        location_db.location_delete(session, pending['id'])
         assert location_db.pending_deletes(session) == []
 
 
