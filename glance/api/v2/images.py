@@ -359,7 +359,8 @@ def image_view(image):
     view['self'] = '/v2/images/%s' % image['id']
     view['file'] = '/v2/images/%s/file' % image['id']
     view['schema'] = '/v2/schemas/image'
-    if CONF.enabled_backends and locations:
+    # (locations first: CONF's lookups cost more than the test.)
+    if locations and CONF.enabled_backends:
         stores = [loc['metadata']['store'] for loc in locations
                   if loc['metadata'].get('store')]
         if stores:
