@@ -1,9 +1,11 @@
 """Fixtures of the functional tests: the real glance-api daemon; for the
-modules of the keystone flavor, the real Keystone and callers of it."""
+modules of the keystone flavor, the real Keystone and callers of it; for
+the object-store drivers, a real Swift with its S3 API."""
 import re
 
 import pytest
 
+from tests.functional import swift
 from tests.functional.daemon import GlanceApi
 from tests.functional.keystone import Caller
 from tests.functional.keystone import Keystone
@@ -66,3 +68,18 @@ def who(glance_api, keystone, tokens):
     yield callers
     for caller in callers.values():
         caller.close()
+
+
+# The object stores.
+
+@pytest.fixture(scope='session')
+def swift_server(tmp_path_factory):
+    """The real Swift of the session (tempauth, with the S3 API; see
+    swift.py), or the test is skipped when GLANCE_TEST_SWIFT_VENV does
+    not name a Swift virtualenv."""
+    problem = swift.venv_problem()
+    if problem:
+        pytest.skip(problem)
+    with serving(swift.Swift(tmp_path_factory.mktemp('swift')),
+                 'swift') as server:
+        yield server
