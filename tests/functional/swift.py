@@ -84,6 +84,10 @@ PLAIN_FILTERS = {
     'healthcheck': 'healthcheck', 'proxy-logging': 'proxy_logging',
     'listing_formats': 'listing_formats', 'copy': 'copy', 'slo': 'slo',
     'dlo': 'dlo', 'versioned_writes': 'versioned_writes'}
+# SLO deletes the segments of a manifest (and so of a completed S3
+# multipart upload) at once, rather than leaving them to an object
+# expirer this all-in-one does not run: a test sees what is left.
+SLO_FILTER = {'use': 'egg:swift#slo', 'allow_async_delete': 'false'}
 
 
 def venv_problem():
@@ -162,14 +166,15 @@ class Swift:
     def __init__(self, directory, venv=None, pipeline=TEMPAUTH_PIPELINE,
                  filters=None, proxy_options=None, proxy_workers=0):
         """`pipeline`: the proxy's filters and app, in order; `filters`:
-        {filter name: {option: value}} for those not in PLAIN_FILTERS
-        (tempauth's and s3api's by default; see tempauth_filters());
-        `proxy_options`: more options of [app:proxy-server]."""
+        {filter name: {option: value}}, the sections of filters other
+        than PLAIN_FILTERS, added to (or replacing) default_filters();
+        `proxy_options`: more options of [app:proxy-server]. For
+        Keystone, say, a pipeline with authtoken and keystoneauth in
+        tempauth's place, and their sections in `filters`."""
         self.directory = os.path.abspath(os.fspath(directory))
         self.venv = venv or os.environ[ENV_VAR]
         self.pipeline = tuple(pipeline)
-        self.filters = dict(self.tempauth_filters() if filters is None
-                            else filters)
+        self.filters = {**self.default_filters(), **(filters or {})}
         self.proxy_options = dict(proxy_options or {})
         self.proxy_workers = proxy_workers
         self.ports = {}
@@ -230,14 +235,15 @@ class Swift:
     # Configuration.
 
     @staticmethod
-    def tempauth_filters():
-        """The option sections of s3api and tempauth, for the default
-        pipeline."""
+    def default_filters():
+        """The option sections of the filters that need more than their
+        entry point: s3api, slo and tempauth (written only for the
+        filters the pipeline has)."""
         tempauth = {'use': 'egg:swift#tempauth'}
         for account, user, key, groups in USERS:
             tempauth[f'user_{account}_{user}'] = f'{key} {groups}'
         return {'s3api': {'use': 'egg:swift#s3api', 'location': REGION},
-                'tempauth': tempauth}
+                'slo': SLO_FILTER, 'tempauth': tempauth}
 
     def path(self, *names):
         return os.path.join(self.directory, *names)

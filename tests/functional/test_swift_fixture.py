@@ -70,6 +70,12 @@ def test_s3_api_buckets_and_multipart(swift_server):
         assert body == b''.join(parts)
         assert not s3.list_multipart_uploads(
             Bucket=bucket, Prefix='big').get('Uploads')
+        # Deleting the object deletes its segments at once (no expirer).
+        connection = swift_server.connection()
+        assert connection.get_container(bucket + '+segments')[1]
+        s3.delete_object(Bucket=bucket, Key='big')
+        assert connection.get_container(bucket + '+segments')[1] == []
+        connection.delete_container(bucket + '+segments')
     finally:
         for entry in s3.list_objects_v2(Bucket=bucket).get('Contents', []):
             s3.delete_object(Bucket=bucket, Key=entry['Key'])
