@@ -307,7 +307,15 @@ def test_list_opts_lists_every_store_option():
         'filesystem_store_file_perm', 'filesystem_store_chunk_size',
         'filesystem_store_direct_io',
         'http_store_timeout', 'https_insecure',
-        'https_ca_certificates_file', 'http_proxy_information'}
+        'https_ca_certificates_file', 'http_proxy_information',
+        's3_store_host', 's3_store_region_name', 's3_store_access_key',
+        's3_store_secret_key', 's3_store_bucket',
+        's3_store_create_bucket_on_put', 's3_store_bucket_url_format',
+        's3_store_large_object_size', 's3_store_large_object_chunk_size',
+        's3_store_thread_pools', 's3_store_cacert',
+        's3_store_enable_data_integrity_protection',
+        's3_store_request_checksum_calculation',
+        's3_store_response_checksum_validation'}
 
 
 def test_add_before_create_stores_fails():
