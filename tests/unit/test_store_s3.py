@@ -112,6 +112,7 @@ def test_a_configured_backend(objects):
         's3_store_large_object_chunk_size': 8 * MiB,
         's3_store_thread_pools': 3}
     assert backend.client.meta.endpoint_url == 'http://127.0.0.1:9'
+    assert backend.client.meta.config.s3['payload_signing_enabled'] is False
     assert backend.client.meta.region_name == 'us-east-1'
     listed = {s['id']: s for s in store.stores_info(detail=True)}
     assert listed['objects']['type'] == 's3'
@@ -335,21 +336,48 @@ def test_stream_reader_keeps_the_datas_own_error():
     assert isinstance(reader.error, ClientGone)
 
 
-def test_parts_are_at_least_the_part_size():
-    chunks = [b'x' * 3] * 7  # 21 bytes
-    parts = list(s3._part_chunks(iter(chunks), iter([5, 5, 5, None])))
-    assert [filled for _chunks, filled in parts] == [6, 6, 6, 3]
-    assert list(s3._part_chunks(iter([]), iter([5, None]))) == []
+def test_parts_fill_reused_buffers():
+    buffers = s3._Buffers()
+    chunks = [b'abc'] * 7  # 21 bytes
+    sizes = iter([5, 5, 5, 5, 5])
+    parts = []
+    for buffer, filled in s3._parts(iter(chunks), sizes, buffers):
+        parts.append(bytes(buffer[:filled]))
+        buffers.give(buffer)  # sent: the next part may reuse it
+    assert parts == [b'abcab', b'cabca', b'bcabc', b'abcab', b'c']
+    assert len(buffers.free) == 1
+    assert list(s3._parts(iter([]), iter([5]), s3._Buffers())) == []
+
+
+def test_part_body_hands_out_views():
+    body = s3._PartBody(bytearray(b'x' * 3 * MiB + b'tail'), 3 * MiB + 2)
+    assert len(body) == 3 * MiB + 2
+    first = body.read(16384)
+    assert isinstance(first, memoryview) and len(first) == MiB
+    assert len(body.read()) == 2 * MiB + 2
+    assert body.read(10) == b''
+    body.seek(0)
+    assert body.tell() == 0 and len(body.read(-1)) == 3 * MiB + 2
 
 
 def test_part_sizes(objects):
     backend = objects(s3_section(s3_store_large_object_chunk_size=5))
     known = backend._part_sizes(100 * 1024 * MiB)  # 100 GiB: > 10000 parts
     assert next(known) == -(-100 * 1024 * MiB // 10000)
-    unknown = list(backend._part_sizes(None))
-    assert len(unknown) == 10001 and unknown[-1] is None
+    sizes = backend._part_sizes(None)
+    unknown = [next(sizes) for _ in range(10000)]
     assert unknown[0] == unknown[999] == 5 * MiB
     assert unknown[1000] == 10 * MiB
-    assert max(unknown[:-1]) == 5 * MiB * 2 ** 9
+    assert max(unknown) == 5 * MiB * 2 ** 9
     # 10000 parts of unknown data hold well over image_size_cap's 1 TiB.
-    assert sum(unknown[:-1]) > 4 * 1024 * 1024 * MiB
+    assert sum(unknown) > 4 * 1024 * 1024 * MiB
+
+
+def test_parts_sent_at_once_stay_within_the_memory_budget(objects):
+    backend = objects(s3_section(s3_store_large_object_chunk_size=5))
+    assert backend._sending_limit(5 * MiB) == 3  # and one filling
+    assert backend._sending_limit(10 * MiB) == 1
+    assert backend._sending_limit(100 * MiB) == 1
+    few = objects(s3_section(s3_store_large_object_chunk_size=5,
+                             s3_store_thread_pools=2))
+    assert few._sending_limit(5 * MiB) == 2

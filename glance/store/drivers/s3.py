@@ -27,6 +27,7 @@ key's location with "?uploads" after it, as S3 names their listing).
 import collections
 import itertools
 import math
+import os
 import re
 import threading
 
@@ -40,6 +41,9 @@ from glance.store import location
 LOG = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
+# The bytes of parts one upload holds in memory while they are sent (at
+# least one part and the one filling, whatever their size).
+PART_MEMORY_BUDGET = 20 * MiB
 
 s3_opts = [
     cfg.StrOpt('s3_store_host',
@@ -82,7 +86,8 @@ s3_opts = [
     cfg.IntOpt('s3_store_thread_pools', default=10,
                help='How many parts of one multipart upload are sent at '
                     'once, at most (fewer when that many parts would take '
-                    'more than 48 MiB of memory).'),
+                    'more than %d MiB of memory).'
+                    % (PART_MEMORY_BUDGET // MiB)),
     cfg.StrOpt('s3_store_cacert', default='',
                help='A CA bundle (PEM file) to verify an https S3 server '
                     'with. Empty: the bundle botocore uses by default.'),
@@ -107,9 +112,6 @@ s3_opts = [
 SCHEMES = ('s3', 's3+http', 's3+https')
 MIN_PART_MIB = 5
 MAX_PARTS = 10000
-# The bytes of parts one upload holds in memory while they are sent (at
-# least one part and the one filling, whatever their size).
-PART_MEMORY_BUDGET = 48 * MiB
 # Data of unknown size: parts double in size every this many parts, so
 # that 10000 parts hold more than any image (over 10 TB with 10 MiB parts)
 # while images of up to 1000 parts keep the configured size.
@@ -235,34 +237,92 @@ class _StreamReader:
                     'Size exceeds: expected %d bytes, got %d bytes'
                     % (self.size, self.sent + len(chunk)))
             self.pending = memoryview(chunk)
+        # A view, not a copy (see _PartBody).
         piece = self.pending[:amount]
         self.pending = self.pending[len(piece):]
         self.sent += len(piece)
-        return bytes(piece)
+        return piece
 
 
-def _part_chunks(chunks, part_sizes):
-    """The data as parts: (list of chunks, their size), each of at least
-    the next size `part_sizes` gives (None: no limit), the last one
-    maybe smaller."""
-    part, filled, target = [], 0, next(part_sizes)
+class _Buffers:
+    """The part buffers of one upload, reused once their part is sent:
+    an upload's memory is the few parts it has in hand, allocated once
+    (no growing, no copying, nothing for the allocator to scatter)."""
+
+    def __init__(self):
+        self.free = []
+
+    def take(self, size):
+        while self.free:
+            buffer = self.free.pop()
+            if len(buffer) == size:
+                return buffer
+        return bytearray(size)
+
+    def give(self, buffer):
+        self.free.append(buffer)
+
+
+def _parts(chunks, part_sizes, buffers):
+    """The data as parts: (buffer, bytes filled), each buffer (from
+    `buffers`) filled to the next size `part_sizes` gives, the last one
+    maybe less. Each chunk is copied into its part and let go."""
+    buffer, filled = buffers.take(next(part_sizes)), 0
     for chunk in chunks:
-        part.append(chunk)
-        filled += len(chunk)
-        if target is not None and filled >= target:
-            yield part, filled
-            part, filled, target = [], 0, next(part_sizes)
-    if part:
-        yield part, filled
+        view = memoryview(chunk)
+        del chunk
+        while view:
+            count = min(len(view), len(buffer) - filled)
+            buffer[filled:filled + count] = view[:count]
+            filled += count
+            view = view[count:]
+            if filled == len(buffer):
+                yield buffer, filled
+                buffer, filled = buffers.take(next(part_sizes)), 0
+    if filled:
+        yield buffer, filled
 
 
-def _joined(parts):
-    """Each part's chunks as one bytes object; the chunks themselves are
-    let go at once (only the joined copy stays in memory)."""
-    for chunks, filled in parts:
-        body = b''.join(chunks)
-        chunks.clear()
-        yield body, filled
+class _PartBody:
+    """A file-like view of a part (the first `length` bytes of a
+    buffer) as a request body.
+
+    Its reads hand out views of the part, never copies, and at least a
+    MiB at a time whatever size is asked: urllib3 asks for 16 KiB blocks
+    and eventlet's sendall() copies what is left of a bytes object at
+    each partial send, which would cost a copy of the part or more.
+    seek() lets botocore rewind it for a retry.
+    """
+
+    PIECE = 1 * MiB
+
+    def __init__(self, buffer, length):
+        self.view = memoryview(buffer)[:length]
+        self.position = 0
+
+    def __len__(self):
+        return len(self.view)
+
+    def read(self, amount=-1):
+        start = self.position
+        if amount is None or amount < 0:
+            end = len(self.view)
+        else:
+            end = start + max(amount, self.PIECE)
+        piece = self.view[start:end]
+        self.position = start + len(piece)
+        return piece
+
+    def seek(self, offset, whence=0):
+        base = {0: 0, 1: self.position, 2: len(self.view)}[whence]
+        self.position = min(max(base + offset, 0), len(self.view))
+        return self.position
+
+    def tell(self):
+        return self.position
+
+    def close(self):
+        pass
 
 
 def _popped(items):
@@ -306,8 +366,24 @@ class Store(driver.Store):
 
     # Set by configure_read(): why requests cannot be made, or None.
     read_problem = None
-    client = None
     bucket = None
+    _client = None
+    _client_pid = None
+
+    @property
+    def client(self):
+        """The boto3 client, without the connections of another process.
+
+        glance-api's master uses the stores (its start-up sweep) before
+        it forks its workers: a worker that reused the connections it
+        inherited would share them with its siblings, and their requests
+        and answers would mix. A forked process closes its copies (the
+        parent's stay open) and opens its own.
+        """
+        if self._client is not None and self._client_pid != os.getpid():
+            self._client.close()
+            self._client_pid = os.getpid()
+        return self._client
 
     # Configuration
 
@@ -377,12 +453,14 @@ class Store(driver.Store):
             endpoint_url=endpoint, region_name=self.region,
             use_ssl=self.scheme == 's3+https',
             verify=cacert if cacert else None)
-        self.client = session.client('s3', **client_args, config=(
-            boto.config.Config(s3={'addressing_style': url_format},
-                               **config)))
-        # A streamed PUT cannot hash its body before sending it: its
-        # payload goes unsigned (as botocore always does over https).
-        self.streaming_client = session.client('s3', **client_args, config=(
+        # Payloads go unsigned (UNSIGNED-PAYLOAD, as botocore always sends
+        # them over https): a streamed PUT cannot hash its body before
+        # sending it, and hashing every part with SHA-256 on the request's
+        # thread would cost an upload much of its speed. The request
+        # itself stays signed; s3_store_enable_data_integrity_protection
+        # adds checksums of the data.
+        self._client_pid = os.getpid()
+        self._client = session.client('s3', **client_args, config=(
             boto.config.Config(s3={'addressing_style': url_format,
                                    'payload_signing_enabled': False},
                                **config)))
@@ -603,7 +681,7 @@ class Store(driver.Store):
         boto = _boto3()
         reader = _StreamReader(data, size)
         try:
-            self.streaming_client.put_object(
+            self.client.put_object(
                 Bucket=self.bucket, Key=key, Body=reader,
                 ContentLength=size)
         except BaseException as error:
@@ -617,78 +695,81 @@ class Store(driver.Store):
         return size
 
     def _part_sizes(self, size):
-        """The (smallest) size of each next part, then None (after the
-        last part a known size allows)."""
+        """The size of each next part (past the 10000th, which S3 refuses,
+        the last size again)."""
         if size:
             part_size = max(self.part_size, math.ceil(size / MAX_PARTS))
-            for _number in range(MAX_PARTS):
-                yield part_size
-        else:
-            for number in range(MAX_PARTS):
-                yield min(MAX_PART_SIZE,
-                          self.part_size * 2 ** (number // PARTS_PER_SIZE))
-        yield None
+            return itertools.repeat(part_size)
+        return (min(MAX_PART_SIZE,
+                    self.part_size * 2 ** (min(number, MAX_PARTS)
+                                           // PARTS_PER_SIZE))
+                for number in itertools.count())
 
     def _put_in_parts(self, key, data, size):
         """A multipart upload of `data`, parts sent in parallel; data that
         ends within its first part goes in one PUT."""
-        parts = _joined(_part_chunks(data, self._part_sizes(size)))
-        first = next(parts, (b'', 0))
+        buffers = _Buffers()
+        parts = _parts(data, self._part_sizes(size), buffers)
+        first = next(parts, (bytearray(), 0))
         following = next(parts, None)
         if following is None:
+            buffer, filled = first
             self._call(f'store {key}', 'put_object', Bucket=self.bucket,
-                       Key=key, Body=first[0])
-            return first[1]
+                       Key=key, Body=_PartBody(buffer, filled),
+                       ContentLength=filled)
+            return filled
         upload_id = self._call(f'store {key}', 'create_multipart_upload',
                                Bucket=self.bucket,
                                Key=key)['UploadId']
-        # The first two parts are let go once sent, like the others.
         head = [first, following]
         del first, following
         try:
-            return self._send_parts(key, upload_id,
+            return self._send_parts(key, upload_id, buffers,
                                     itertools.chain(_popped(head), parts))
         except BaseException:
             self._abort(key, upload_id)
             raise
 
-    def _send_parts(self, key, upload_id, parts):
-        # At most s3_store_thread_pools parts, and PART_MEMORY_BUDGET
-        # bytes of them (or one part, if larger), are being sent while
-        # the next one fills: a few parts in memory, whatever the image.
+    def _sending_limit(self, part_size):
+        """How many parts may be on their way at once: s3_store_thread_
+        pools, fewer if that many (and the one filling) would take more
+        than PART_MEMORY_BUDGET; one at least."""
+        return max(1, min(self.thread_pools,
+                          PART_MEMORY_BUDGET // part_size - 1))
+
+    def _send_parts(self, key, upload_id, buffers, parts):
         sending = collections.deque()
         done = []
-        written = in_flight = 0
+        written = 0
 
-        def send(number, body):
+        def send(number, buffer, filled):
             answer = self._call(f'store part {number} of {key}',
                                 'upload_part', Bucket=self.bucket, Key=key,
                                 UploadId=upload_id, PartNumber=number,
-                                Body=body)
+                                Body=_PartBody(buffer, filled),
+                                ContentLength=filled)
             return {'PartNumber': number, 'ETag': answer['ETag']}
 
         def wait_oldest():
-            nonlocal in_flight
-            part, filled = sending.popleft()
+            part, buffer = sending.popleft()
             done.append(part.wait())
-            in_flight -= filled
+            buffers.give(buffer)
 
         try:
-            for number, (body, filled) in enumerate(parts, 1):
-                while sending and (
-                        len(sending) >= self.thread_pools
-                        or in_flight + filled > PART_MEMORY_BUDGET
-                        or sending[0][0].done()):
+            for number, (buffer, filled) in enumerate(parts, 1):
+                limit = self._sending_limit(len(buffer))
+                while sending and (len(sending) >= limit
+                                   or sending[0][0].done()):
                     wait_oldest()
-                sending.append((_Sending(send, number, body), filled))
-                in_flight += filled
+                sending.append((_Sending(send, number, buffer, filled),
+                                buffer))
                 written += filled
-                del body
+                del buffer
             while sending:
                 wait_oldest()
         finally:
             # Nothing may still be sending when the upload is aborted.
-            for part, _filled in sending:
+            for part, _buffer in sending:
                 part.thread.join()
         self._call(f'store {key}', 'complete_multipart_upload',
                    Bucket=self.bucket, Key=key, UploadId=upload_id,
