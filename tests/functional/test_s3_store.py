@@ -525,6 +525,52 @@ def test_a_killed_worker_is_swept_by_the_other(api, bucket):
     assert image['id'] not in bucket.keys()
 
 
+# The driver itself
+
+
+def test_forked_processes_do_not_share_connections(swift_server):
+    """glance-api's master uses its stores before it forks its workers:
+    each process must talk to S3 on connections of its own."""
+    from oslo_config import cfg
+
+    from glance.store.drivers import s3
+    conf = cfg.ConfigOpts()
+    conf.register_opts(s3.s3_opts, group='glance_store')
+    conf([], project='glance-test')
+    bucket = f'glance-fork-{uuid.uuid4().hex[:8]}'
+    for name, value in {'s3_store_host': swift_server.s3_endpoint,
+                        's3_store_access_key': swift_server.access_key,
+                        's3_store_secret_key': swift_server.secret_key,
+                        's3_store_bucket': bucket}.items():
+        conf.set_override(name, value, 'glance_store')
+    backend = s3.Store(conf)
+    backend.configure()
+    backend.client.create_bucket(Bucket=bucket)
+    try:
+        # A connection in the pool, then two processes using the client.
+        backend.client.head_bucket(Bucket=bucket)
+        started = time.monotonic()
+        child = os.fork()
+        if child == 0:
+            try:
+                for _ in range(50):
+                    backend.client.head_bucket(Bucket=bucket)
+                    backend.client.list_objects_v2(Bucket=bucket)
+            except BaseException:
+                os._exit(1)
+            os._exit(0)
+        for _ in range(50):
+            backend.client.head_bucket(Bucket=bucket)
+            backend.client.list_objects_v2(Bucket=bucket)
+        _pid, status = os.waitpid(child, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        # Requests of both on one connection would make Swift wait for a
+        # body that never comes, for a minute (then retries succeed).
+        assert time.monotonic() - started < 30
+    finally:
+        backend.client.delete_bucket(Bucket=bucket)
+
+
 # The glance CLI and openstacksdk
 
 
