@@ -85,8 +85,9 @@ s3_opts = [
                     'would need more than 10000 of them.'),
     cfg.IntOpt('s3_store_thread_pools', default=10,
                help='How many parts of one multipart upload are sent at '
-                    'once, at most (fewer when that many parts would take '
-                    'more than %d MiB of memory).'
+                    'once, at most: fewer when they and the part being '
+                    'filled would take more than %d MiB of memory (one at '
+                    'least, while the next fills).'
                     % (PART_MEMORY_BUDGET // MiB)),
     cfg.StrOpt('s3_store_cacert', default='',
                help='A CA bundle (PEM file) to verify an https S3 server '
