@@ -247,9 +247,13 @@ def created_bucket(api, buckets):
 @pytest.fixture
 def bucket(api, created_bucket):
     """The default store's bucket, holding only the active images' objects
-    (and nothing open) after each test."""
+    (and nothing open) after each test; and no server error meanwhile."""
     bucket = created_bucket
+    log_start = len(api.log())
     yield bucket
+    new_lines = api.log()[log_start:].splitlines()
+    assert not [line for line in new_lines
+                if 'Traceback' in line or '" 500 ' in line], new_lines
 
     def settled():
         active = [i['id'] for i in requests.get(
