@@ -17,6 +17,7 @@ import glance.db
 from glance.db import images as image_db
 from glance.db import locations as location_db
 from glance.db import members as member_db
+from glance.images import locations as image_locations
 from glance.images import policy_targets
 from glance.images import quotas
 from glance.images import rules
@@ -171,6 +172,7 @@ def update(context, image_id, changes, with_locations=False):
     `strict_add` changes (draft-4 patches) refuse to add what exists.
     Everything is checked before anything is written.
     """
+    location_changes = None
     with glance.db.writing() as session:
         image = find(session, context, image_id, for_update=True,
                      with_locations=with_locations)
@@ -181,7 +183,11 @@ def update(context, image_id, changes, with_locations=False):
         for change in changes:
             op, name, value = change['op'], change['name'], change.get('value')
             if name == 'locations':
-                _refuse_location_change(op, value)
+                if location_changes is None:
+                    location_changes = _location_changes(session, context,
+                                                         image)
+                location_changes.apply(op, change.get('position'), value)
+                continue
             if op == 'remove':
                 _authorize_change(context, image, name)
                 if name in rules.BASE_PROPERTIES:
@@ -226,12 +232,28 @@ def update(context, image_id, changes, with_locations=False):
             quotas.check_quota('tags', len(tags), CONF.image_tag_quota)
         if not changes:
             return _with_ordered_locations(image)
+        if location_changes is not None:
+            base.update(location_changes.persist())
         updated = image_db.image_update(
             session, image_id, values=base, set_properties=set_props,
             delete_properties=removed_props, replace_tags=tags)
         if with_locations:
             updated['locations'] = image['locations']
+    if location_changes is not None:
+        # The rows are gone: now the data of the locations removed.
+        location_changes.delete_removed_data(delete_data)
+        # As the PATCH left them (positions given count), not reordered.
+        return updated
     return _with_ordered_locations(updated)
+
+
+def _location_changes(session, context, image):
+    """The location operations of a PATCH on `image`, starting from its
+    locations in the order images show them."""
+    if image.get('locations') is None:
+        image['locations'] = location_db.location_list(session, image['id'])
+    image['locations'] = store.ordered_locations(image['locations'])
+    return image_locations.LocationChanges(session, context, image)
 
 
 def set_attributes(context, image_id, base, properties,
@@ -286,17 +308,6 @@ def _check_base_change(image, name, value):
             'Attribute %s can be only replaced for a queued image.' % name)
     if name in ('min_disk', 'min_ram'):
         _check_db_int(name, value)
-
-
-def _refuse_location_change(op, value):
-    """Locations stay hidden while show_multiple_locations is off."""
-    if op == 'replace' and not value:
-        raise exception.Forbidden('Cannot set locations to empty list.',
-                                  as_detail=True)
-    verbs = {'add': 'add', 'replace': 'update', 'remove': 'remove'}
-    raise exception.Forbidden(
-        "It's not allowed to %s locations if locations are invisible."
-        % verbs[op])
 
 
 # --- delete, deactivate, reactivate ---------------------------------------
