@@ -50,7 +50,8 @@ def check_metadata(value, key=''):
         # (upstream answers 500 with this message)
         raise exception.Invalid(
             'The image metadata key %s has an invalid type of %s. Only '
-            'dict, list, and unicode are supported.' % (key, type(value)))
+            'dict, list, and unicode are supported.'
+            % (key, type(value).__name__))
 
 
 def check_location(url, metadata):
