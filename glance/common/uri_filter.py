@@ -2,6 +2,9 @@
 upstream's [import_filtering_opts] rules, with DNS resolution and the
 loopback and link-local addresses refused (against SSRF).
 
+The lists are written in brackets, as upstream's are:
+`allowed_hosts = [127.0.0.1]`, `allowed_ports = []`.
+
 `allowed_addresses(uri)` answers with the addresses a fetch may connect
 to, or raises ValueError; `is_allowed(uri)` is the yes/no form. Image
 locations given by users go through it (and, later, web-download).
@@ -22,26 +25,27 @@ PORT = types.Integer(min=1, max=65535)
 
 uri_filter_opts = [
     cfg.ListOpt('allowed_schemes', item_type=types.String(quotes=True),
-                default=['http', 'https'],
+                bounds=True, default=['http', 'https'],
                 help='URI schemes external URLs may have. When set, '
                      'disallowed_schemes is ignored.'),
     cfg.ListOpt('disallowed_schemes', item_type=types.String(quotes=True),
-                default=[],
+                bounds=True, default=[],
                 help='URI schemes external URLs may not have (used when '
                      'allowed_schemes is empty).'),
-    cfg.ListOpt('allowed_hosts', item_type=types.HostAddress(), default=[],
+    cfg.ListOpt('allowed_hosts', item_type=types.HostAddress(),
+                bounds=True, default=[],
                 help='Hosts (names or IP addresses, no port) external URLs '
                      'may point at. When set, disallowed_hosts is ignored; '
                      'a host listed here may also resolve to loopback or '
                      'link-local addresses.'),
     cfg.ListOpt('disallowed_hosts', item_type=types.HostAddress(),
-                default=[],
+                bounds=True, default=[],
                 help='Hosts external URLs may not point at (used when '
                      'allowed_hosts is empty).'),
-    cfg.ListOpt('allowed_ports', item_type=PORT, default=[80, 443],
+    cfg.ListOpt('allowed_ports', item_type=PORT, bounds=True, default=[80, 443],
                 help='Ports external URLs that name a port may name. When '
                      'set, disallowed_ports is ignored; empty allows any.'),
-    cfg.ListOpt('disallowed_ports', item_type=PORT, default=[],
+    cfg.ListOpt('disallowed_ports', item_type=PORT, bounds=True, default=[],
                 help='Ports external URLs may not name (used when '
                      'allowed_ports is empty).'),
 ]

@@ -72,8 +72,8 @@ filesystem_store_datadir = $STATE/staging
 [os_glance_tasks_store]
 filesystem_store_datadir = $STATE/tasks
 [import_filtering_opts]
-allowed_hosts = 127.0.0.1
-allowed_ports =
+allowed_hosts = [127.0.0.1]
+allowed_ports = []
 [paste_deploy]
 flavor = keystone
 config_file = $REPO/etc/glance-api-paste.ini

@@ -45,8 +45,8 @@ filesystem_store_datadir = {directory}/staging
 filesystem_store_datadir = {directory}/tasks
 [import_filtering_opts]
 # The test's web server: loopback, any port.
-allowed_hosts = 127.0.0.1
-allowed_ports =
+allowed_hosts = [127.0.0.1]
+allowed_ports = []
 """
 
 

@@ -3,13 +3,16 @@ import pytest
 
 from glance.common import config
 from glance.common import uri_filter
+from tests.helpers import configure
 
 CONF = config.CONF
 
 
-@pytest.fixture
-def rules():
-    """rules(allowed_hosts=[...], ...) sets the filtering options."""
+@pytest.fixture(autouse=True)
+def rules(tmp_path):
+    """rules(allowed_hosts=[...], ...) sets the filtering options, over
+    a configuration of defaults."""
+    configure(tmp_path)
     names = []
 
     def set_rules(**values):

@@ -28,8 +28,8 @@ show_multiple_locations = True
 show_image_direct_url = True
 [import_filtering_opts]
 # The test's web server listens on loopback, on any port.
-allowed_hosts = 127.0.0.1
-allowed_ports =
+allowed_hosts = [127.0.0.1]
+allowed_ports = []
 """
 
 
@@ -485,8 +485,8 @@ def test_a_failed_change_changes_nothing(client, web):
 
 def test_without_show_multiple_locations(client_with, web):
     client = client_with('[DEFAULT]\nshow_image_direct_url = True\n'
-                         '[import_filtering_opts]\nallowed_hosts = 127.0.0.1'
-                         '\nallowed_ports =\n')
+                         '[import_filtering_opts]\nallowed_hosts = [127.0.0.1]'
+                         '\nallowed_ports = []\n')
     image = uploaded(client)
     assert 'locations' not in image
     assert image['direct_url'].startswith('file://')
