@@ -42,7 +42,8 @@ uri_filter_opts = [
                 bounds=True, default=[],
                 help='Hosts external URLs may not point at (used when '
                      'allowed_hosts is empty).'),
-    cfg.ListOpt('allowed_ports', item_type=PORT, bounds=True, default=[80, 443],
+    cfg.ListOpt('allowed_ports', item_type=PORT, bounds=True,
+                default=[80, 443],
                 help='Ports external URLs that name a port may name. When '
                      'set, disallowed_ports is ignored; empty allows any.'),
     cfg.ListOpt('disallowed_ports', item_type=PORT, bounds=True, default=[],

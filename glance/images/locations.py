@@ -105,7 +105,10 @@ class LocationChanges:
     `locations` in the order images show them.
     """
 
-    def __init__(self, session, context, image):
+    def __init__(self, session, context, image, probed=None):
+        """probed: {(url, store): size} of the locations checked against
+        their stores already in this request (filled as they are)."""
+        self.probed = {} if probed is None else probed
         self.session = session
         self.context = context
         self.image = image
@@ -151,7 +154,7 @@ class LocationChanges:
                                     'location.')
         quotas.check_quota('locations', len(self.locations) + 1,
                            CONF.image_location_quota)
-        size = check_location(new['url'], new['metadata'])
+        size = self._check_location(new)
         self._check_storage_quota(size, 1, include_current=True)
         if any(loc['url'] == new['url']
                and loc['metadata'] == new['metadata']
@@ -183,7 +186,7 @@ class LocationChanges:
         if new_urls != current_urls:
             sizes = []
             for index, loc in enumerate(new_list):
-                sizes.append(check_location(loc['url'], loc['metadata']))
+                sizes.append(self._check_location(loc))
                 if any(other['url'] == loc['url']
                        and other['metadata'] == loc['metadata']
                        for other in new_list[:index]):
@@ -209,6 +212,15 @@ class LocationChanges:
         self.locations.pop(position)
 
     # --- helpers
+
+    def _check_location(self, new):
+        """check_location(), asking the store once per request."""
+        key = (new['url'], new['metadata'].get('store'))
+        if key not in self.probed:
+            self.probed[key] = check_location(new['url'], new['metadata'])
+        else:
+            check_metadata(new['metadata'])
+        return self.probed[key]
 
     @staticmethod
     def _described(locations):

@@ -4,6 +4,8 @@ show_multiple_locations and show_image_direct_url on: upstream's rules
 filesystem store and a web server on loopback (the http store)."""
 import hashlib
 import os
+import threading
+import time
 
 import pytest
 
@@ -12,6 +14,7 @@ import glance.db
 from tests.helpers import PATCH_TYPE
 from tests.helpers import TRUSTED_HEADERS_PASTE
 from tests.helpers import Client
+from tests.helpers import FileHandler
 from tests.helpers import WebServer
 from tests.helpers import assert_error
 from tests.helpers import configure
@@ -304,7 +307,7 @@ def test_add_positions(client, web):
 
     # At the head of the list in the answer; past the end appends.
     response = patch(client, image['id'], add('/locations/0', loc(web.other)))
-    assert [l['url'] for l in response.json['locations']] == [web.other,
+    assert [each['url'] for each in response.json['locations']] == [web.other,
                                                               web.image]
     response = patch(client, image['id'],
                      add('/locations/7', loc(web.image, n='3')))
@@ -441,8 +444,8 @@ def test_replace_may_not_change_the_urls(client, web):
                   [loc(web.image), loc(web.image + '#new')]):
         response = patch(client, image['id'], replace(value))
         assert_error(response, 400, 'Original locations is not empty: ')
-    assert [l['url'] for l in show(client, image['id'])['locations']] == \
-        [web.image, web.other]
+    shown = show(client, image['id'])['locations']
+    assert [each['url'] for each in shown] == [web.image, web.other]
 
 
 def test_replace_sets_the_locations_of_a_queued_image(client, web):
@@ -493,3 +496,44 @@ def test_without_show_multiple_locations(client_with, web):
     response = patch(client, image['id'], add('/locations/-', loc(web.image)))
     assert_error(response, 403, "It's not allowed to add locations if "
                                 "locations are invisible.")
+
+
+# --- no write waits on a location's store ------------------------------------
+
+class SlowHead(FileHandler):
+    """Answers HEAD only once the test lets it (server.release)."""
+
+    def do_HEAD(self):
+        self.server.heads.set()
+        self.server.release.wait(20)
+        super().do_HEAD()
+
+
+def test_writes_go_on_while_a_new_location_is_checked(client):
+    server = WebServer({'/image.raw': DATA}, handler=SlowHead)
+    server.server.heads = threading.Event()
+    server.server.release = threading.Event()
+    server.start()
+    image = client.create_image()
+    answers = []
+    patching = threading.Thread(target=lambda: answers.append(patch(
+        client, image['id'], add('/locations/-', loc(server.url
+                                                     + '/image.raw')))))
+    try:
+        patching.start()
+        assert server.server.heads.wait(30)
+        # While the store is asked, another image is created and changed
+        # (at once: no write lock is held meanwhile).
+        started = time.monotonic()
+        other = client.create_image(name='meanwhile')
+        assert patch(client, other['id'], {'op': 'add', 'path': '/x',
+                                           'value': 'y'}).status_int == 200
+        assert time.monotonic() - started < 10
+    finally:
+        server.server.release.set()
+        patching.join(30)
+        server.stop()
+    assert answers[0].status_int == 200, answers[0].body
+    assert show(client, image['id'])['status'] == 'active'
+    # Asked once: the write takes the size the check found.
+    assert [r[0] for r in server.requests] == ['HEAD']
