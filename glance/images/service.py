@@ -86,9 +86,11 @@ def list_images(context, filters=(), properties=None, tags=(),
             member_status=member_status, marker=marker, limit=limit,
             sort=sort, tie_direction=tie_direction,
             include_deleted=include_deleted, with_locations=with_locations)
-    shown = [_with_ordered_locations(image) for image in found
+    shown = [image for image in found
              if policy.check(context, 'get_image',
                              policy_targets.policy_target(context, image))]
+    if with_locations:
+        shown = [_with_ordered_locations(image) for image in shown]
     next_marker = None
     if shown and limit is not None and len(found) == limit:
         next_marker = shown[-1]['id']
