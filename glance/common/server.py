@@ -16,8 +16,8 @@ import email.utils
 import functools
 import gc
 import html
-import io
 import http
+import io
 import logging as std_logging
 import os
 import re
@@ -262,9 +262,10 @@ def check_request_line(line):
 def check_header_lines(block, lines):
     """Raise _HeadRefused unless every line of the header block (`block`,
     the bytes of `lines`, each with its line end, the empty line that
-    ends the block last) is name ":" value CRLF. A line the standard library's parser would take
-    otherwise (folded onto the previous header, split at a bare CR, or
-    dropped with the rest of the block after a name holding a space)
+    ends the block last) is name ":" value CRLF. A line the standard
+    library's parser would take otherwise (folded onto the previous
+    header, split at a bare CR, or dropped with the rest of the block
+    after a name holding a space)
     could make us see other headers than a proxy in front of us did."""
     if _HEADER_BLOCK.match(block):
         # The usual case, in one match; the lines one by one only to say
