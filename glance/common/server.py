@@ -265,8 +265,8 @@ def check_header_lines(block, lines):
     ends the block last) is name ":" value CRLF. A line the standard
     library's parser would take otherwise (folded onto the previous
     header, split at a bare CR, or dropped with the rest of the block
-    after a name holding a space)
-    could make us see other headers than a proxy in front of us did."""
+    after a name holding a space) could make us see other headers than
+    a proxy in front of us did."""
     if _HEADER_BLOCK.match(block):
         # The usual case, in one match; the lines one by one only to say
         # which one is wrong.
