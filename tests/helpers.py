@@ -300,16 +300,22 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def raw_exchange(port, data, timeout=20):
+def raw_exchange(port, data, timeout=20, pieces=1):
     """Send `data` as is to 127.0.0.1:`port` and read until the server
     closes: (status, {lower-cased header name: value}, body). status is
     None if nothing came back; AssertionError if the server keeps the
-    connection open longer than `timeout` seconds without a word."""
+    connection open longer than `timeout` seconds without a word.
+    With `pieces`, the data goes in that many parts, a moment apart (so
+    that the server reads them apart)."""
     answer = b''
     with socket.create_connection(('127.0.0.1', port),
                                   timeout=timeout) as sock:
         try:
-            sock.sendall(data)
+            size = -(-len(data) // pieces)
+            for start in range(0, len(data), size):
+                if start:
+                    time.sleep(0.05)
+                sock.sendall(data[start:start + size])
         except (BrokenPipeError, ConnectionResetError):
             pass  # Refused before the end: the answer may be there.
         try:

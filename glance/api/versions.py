@@ -50,7 +50,7 @@ V2_VERSIONS = [
 V1_VERSIONS = ['1.1', '1.0']
 
 # The features of the Image API this service has.
-FEATURES = frozenset(['images', 'members', 'deactivate',
+FEATURES = frozenset(['images', 'members', 'deactivate', 'locations',
                       'community-visibility', 'hidden', 'multihash'])
 # And those it has in the multi-store mode (enabled_backends set) only,
 # as upstream lists the multi-store versions only then.

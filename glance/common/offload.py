@@ -8,12 +8,13 @@ plain WSGI server, to a pool of ordinary threads.
 """
 import collections
 import concurrent.futures
+import signal
 import sys
 
 _executor = None
 
 
-def _eventlet_active():
+def eventlet_active():
     # Monkey patching imported eventlet; never import it here: imported
     # on a request's thread, it leaves the process hanging at its exit
     # (gunicorn's and uwsgi's workers would not stop).
@@ -26,17 +27,32 @@ def start(function, *args, after=None):
     (if given) is done; returns a handle whose wait() returns the result
     (or raises the exception, or the one `after` raised)."""
     global _executor
-    if _eventlet_active():
+    if eventlet_active():
         import eventlet
         return _GreenResult(eventlet.spawn(
             _outcome, _run_after, after, _in_os_thread, function, args))
     if _executor is None:
         _executor = concurrent.futures.ThreadPoolExecutor(
-            thread_name_prefix='glance-offload')
+            thread_name_prefix='glance-offload',
+            initializer=leave_signals_to_the_main_thread)
     # (A task only ever waits for one submitted before it, which the
     # pool's threads took first: they cannot all end up waiting.)
     return _Future(_executor.submit(_run_after, after, _called, function,
                                     args))
+
+
+# What a WSGI server tells its workers with.
+SERVER_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGQUIT,
+                  signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2}
+
+
+def leave_signals_to_the_main_thread():
+    """Block the server's signals in the calling OS thread (one the
+    service started), so that the kernel delivers them to the server's
+    own thread. uwsgi handles a signal in C on whichever thread the
+    kernel picked, and its worker's exit, run there from one of ours,
+    can hang until the master's SIGKILL."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, SERVER_SIGNALS)
 
 
 def _run_after(after, run, function, args):

@@ -17,6 +17,7 @@ import functools
 import gc
 import html
 import http
+import io
 import logging as std_logging
 import os
 import re
@@ -31,6 +32,7 @@ import webob.exc
 
 from glance.common import config
 from glance.common import systemd
+from glance.common import wsgi
 
 LOG = logging.getLogger(__name__)
 # The access log (one line per request) and eventlet's connection messages.
@@ -209,6 +211,11 @@ _HEADER_LINE = re.compile(
 # A whole header block of such lines, and the empty line that ends it.
 _HEADER_BLOCK = re.compile(
     rb'(?:' + _TOKEN + rb':[^\x00-\x08\x0a-\x1f\x7f]*\r\n)*\r\n\Z')
+# The fields of a header block that say how long the body is (lines
+# check_header_lines has found well-formed).
+_FRAMING_FIELDS = re.compile(
+    rb'^(content-length|transfer-encoding):[ \t]*(.*?)[ \t]*\r$',
+    re.IGNORECASE | re.M)
 # Lines of a request's header block at most, the empty line that ends it
 # included: the standard library's limit.
 MAX_HEADER_LINES = 100
@@ -252,14 +259,15 @@ def check_request_line(line):
     raise _HeadRefused(400, f"Invalid HTTP request line: '{words}'")
 
 
-def check_header_lines(lines):
-    """Raise _HeadRefused unless every line of the header block (bytes,
-    with their line ends, the empty line that ends the block last) is
-    name ":" value CRLF. A line the standard library's parser would take
-    otherwise (folded onto the previous header, split at a bare CR, or
-    dropped with the rest of the block after a name holding a space)
-    could make us see other headers than a proxy in front of us did."""
-    if _HEADER_BLOCK.match(b''.join(lines)):
+def check_header_lines(block, lines):
+    """Raise _HeadRefused unless every line of the header block (`block`,
+    the bytes of `lines`, each with its line end, the empty line that
+    ends the block last) is name ":" value CRLF. A line the standard
+    library's parser would take otherwise (folded onto the previous
+    header, split at a bare CR, or dropped with the rest of the block
+    after a name holding a space) could make us see other headers than
+    a proxy in front of us did."""
+    if _HEADER_BLOCK.match(block):
         # The usual case, in one match; the lines one by one only to say
         # which one is wrong.
         return
@@ -285,17 +293,19 @@ def check_framing(headers, http_version):
     one Content-Length, of digits only; Transfer-Encoding, if sent, only
     chunked, once, last, in HTTP/1.1, without a Content-Length.
 
-    `headers` are the request's (name, value) pairs in order. Returns the
-    transfer codings named, lower-cased."""
+    `headers` are the request's Content-Length and Transfer-Encoding
+    fields in order, as _FRAMING_FIELDS finds them: (name, value) pairs
+    of bytes. Returns the transfer codings named, lower-cased."""
     content_length = None
     codings = []
     for name, value in headers:
-        name = name.lower()
+        name = name.lower().decode('latin-1')
+        value = value.decode('latin-1')
         if name == 'content-length':
             if content_length is not None:
                 # Two, even equal: which one a proxy used is unknown.
                 raise _invalid_header('CONTENT-LENGTH')
-            content_length = value.strip(' \t')
+            content_length = value
         elif name == 'transfer-encoding':
             for coding in value.split(','):
                 coding = coding.strip(' \t').lower()
@@ -347,25 +357,6 @@ def refusal(status, message):
             '\r\n').encode() + body
 
 
-class _RecordedLines:
-    """A file whose readline() keeps what it read: the header block as it
-    came, before the standard library's parser reshapes it."""
-
-    def __init__(self, rfile):
-        self.rfile = rfile
-        self.lines = []
-
-    def readline(self, size=-1):
-        if len(self.lines) >= MAX_HEADER_LINES:
-            # Before the standard library's own limit (the same, with
-            # another message).
-            raise _HeadRefused(431, "Error parsing headers: 'limit "
-                                    "request headers fields'")
-        line = self.rfile.readline(size)
-        self.lines.append(line)
-        return line
-
-
 def _http_protocol():
     """eventlet's HTTP protocol, keeping the classic API's headers, and
     refusing the request heads that are not plain HTTP/1.x."""
@@ -381,6 +372,8 @@ def _http_protocol():
             environ = super().get_environ()
             environ[SEND_FILE] = functools.partial(_send_file,
                                                    self.connection)
+            # check_header_lines refused control characters in values.
+            environ[wsgi.HEADERS_CHECKED] = True
             return environ
 
         def parse_request(self):
@@ -394,34 +387,91 @@ def _http_protocol():
                 return False
 
         def _parse_and_check_request(self):
-            if self.raw_requestline.strip():
-                # (An empty line: the standard library closes quietly.)
-                check_request_line(self.raw_requestline)
-            header_lines = _RecordedLines(self.rfile)
-            self.rfile = header_lines
+            if not self.raw_requestline.strip():
+                # An empty line: the standard library closes quietly.
+                return super().parse_request()
+            check_request_line(self.raw_requestline)
+            # The header block as it came, before the standard library's
+            # parser reshapes it.
+            block = self._whole_head_in_buffer()
+            if block is None:
+                block = self._read_and_check_header_lines()
+                if block is None:
+                    return False
+            socket_file, self.rfile = self.rfile, io.BytesIO(block)
             try:
                 if not super().parse_request():
                     return False
-            except (eventlet.wsgi.HeaderLineTooLong,
-                    eventlet.wsgi.HeadersTooLarge):
-                raise _HeadRefused(431, "Error parsing headers: 'limit "
-                                        "request headers fields size'")
             finally:
-                self.rfile = header_lines.rfile
-            if header_lines.lines[-1:] == [b'']:
-                # The client closed before the end of the head.
-                self.close_connection = True
-                return False
-            check_header_lines(header_lines.lines)
+                self.rfile = socket_file
+            framing = _FRAMING_FIELDS.findall(block)
+            if not framing:
+                return True
             major, minor = self.request_version[5:].split('.')
-            codings = check_framing(self.headers.items(),
-                                    (int(major), int(minor)))
+            codings = check_framing(framing, (int(major), int(minor)))
             if codings and codings != ['chunked']:
                 # identity before chunked: eventlet reads a body chunked
                 # only if that is all the header says.
                 del self.headers['Transfer-Encoding']
                 self.headers['Transfer-Encoding'] = 'chunked'
             return True
+
+        def _whole_head_in_buffer(self):
+            """The request's header block, consumed, when it is all in the
+            socket file's buffer already, well-formed and within eventlet's
+            limits: the usual request, checked in one match rather than
+            line by line through eventlet's file (1% of a GET's
+            instructions, measured by bench/instructions.py). Otherwise
+            None, with nothing consumed."""
+            socket_file = self.rfile.fp  # under eventlet's limiting file
+            # Shorter than eventlet's line limit (max_header_line): no
+            # line of it is longer.
+            limit = min(eventlet.wsgi.MAX_HEADER_LINE,
+                        eventlet.wsgi.MAX_TOTAL_HEADER_SIZE)
+            buffered = socket_file.peek()
+            if buffered[:2] == b'\r\n':
+                size = 2  # no header at all
+            else:
+                size = buffered.find(b'\r\n\r\n', 0, limit)
+                if size < 0:
+                    return None
+                size += 4
+            block = buffered[:size]
+            if (size >= limit
+                    or block.count(b'\n') > MAX_HEADER_LINES
+                    or not _HEADER_BLOCK.match(block)):
+                return None
+            socket_file.read(size)
+            return block
+
+        def _read_and_check_header_lines(self):
+            """The header block read line by line through eventlet's file,
+            which limits its size; None if the client closed first."""
+            lines = []
+            readline = self.rfile.readline
+            while True:
+                if len(lines) >= MAX_HEADER_LINES:
+                    # Before the standard library's own limit (the same,
+                    # with another message).
+                    raise _HeadRefused(431, "Error parsing headers: "
+                                            "'limit request headers "
+                                            "fields'")
+                try:
+                    line = readline()
+                except (eventlet.wsgi.HeaderLineTooLong,
+                        eventlet.wsgi.HeadersTooLarge):
+                    raise _HeadRefused(431, "Error parsing headers: "
+                                            "'limit request headers "
+                                            "fields size'")
+                lines.append(line)
+                if line in (b'\r\n', b'\n', b''):
+                    break
+            if line == b'':
+                self.close_connection = True
+                return None
+            block = b''.join(lines)
+            check_header_lines(block, lines)
+            return block
 
         def send_error(self, code, message=None, explain=None):
             # Also what the standard library's parse_request calls for

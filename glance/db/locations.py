@@ -47,6 +47,24 @@ def location_add(session, image_id, url, metadata=None):
         status='active', created_at=helpers.utcnow()))
 
 
+def locations_set(session, image_id, final, original):
+    """Make an image's active locations `final` (dicts; those with an `id`
+    are rows of `original` kept, their metadata updated; the others are
+    new rows, added in order), deleting the rows of `original` not kept,
+    as upstream saves an image's location list."""
+    kept = {loc['id']: loc for loc in final if loc.get('id')}
+    for loc in original:
+        if loc['id'] not in kept:
+            location_delete(session, loc['id'])
+        elif kept[loc['id']]['metadata'] != loc['metadata']:
+            session.execute(locations.update().where(
+                locations.c.id == loc['id']).values(
+                    meta_data=json.dumps(kept[loc['id']]['metadata'])))
+    for loc in final:
+        if not loc.get('id'):
+            location_add(session, image_id, loc['url'], loc['metadata'])
+
+
 def location_delete(session, location_id):
     session.execute(locations.delete().where(
         locations.c.id == location_id))

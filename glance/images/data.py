@@ -254,7 +254,13 @@ def activate_without_upload(context, image_id, size, checksum=None,
             {'status': 'active', 'size': size, 'checksum': checksum},
             expected_status='queued')
         if location is not None:
-            location_db.location_add(session, image_id, location)
+            # In the multi-store mode, with the id of the store that
+            # holds URLs like it, as upstream records locations.
+            backend = store.owner_of(location) \
+                if store.multistore_enabled() else None
+            location_db.location_add(
+                session, image_id, location,
+                {'store': backend} if backend else None)
 
 
 def _open_data(context, image_id):

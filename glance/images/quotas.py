@@ -29,6 +29,9 @@ quota_opts = [
     cfg.IntOpt('image_member_quota', default=128,
                help='Most members an image may have; negative means no '
                     'limit.'),
+    cfg.IntOpt('image_location_quota', default=10,
+               help='Most locations an image may have; negative means no '
+                    'limit.'),
 ]
 CONF.register_opts(quota_opts)
 

@@ -17,6 +17,7 @@ import glance.db
 from glance.db import images as image_db
 from glance.db import locations as location_db
 from glance.db import members as member_db
+from glance.images import locations as image_locations
 from glance.images import policy_targets
 from glance.images import quotas
 from glance.images import rules
@@ -85,9 +86,11 @@ def list_images(context, filters=(), properties=None, tags=(),
             member_status=member_status, marker=marker, limit=limit,
             sort=sort, tie_direction=tie_direction,
             include_deleted=include_deleted, with_locations=with_locations)
-    shown = [_with_ordered_locations(image) for image in found
+    shown = [image for image in found
              if policy.check(context, 'get_image',
                              policy_targets.policy_target(context, image))]
+    if with_locations:
+        shown = [_with_ordered_locations(image) for image in shown]
     next_marker = None
     if shown and limit is not None and len(found) == limit:
         next_marker = shown[-1]['id']
@@ -171,67 +174,109 @@ def update(context, image_id, changes, with_locations=False):
     `strict_add` changes (draft-4 patches) refuse to add what exists.
     Everything is checked before anything is written.
     """
+    probed = {}
+    if any(change['name'] == 'locations' and change['op'] != 'remove'
+           for change in changes):
+        # New locations are checked against their stores (an http HEAD):
+        # first in a read transaction, so that no write waits on the
+        # network; the write then takes the sizes found.
+        with glance.db.reading() as session:
+            _apply_changes(session, context, image_id, changes,
+                           with_locations, probed, dry_run=True)
+    location_changes, updated = None, None
     with glance.db.writing() as session:
-        image = find(session, context, image_id, for_update=True,
-                     with_locations=with_locations)
-        base = {}
-        set_props, removed_props = {}, set()
-        props = dict(image['properties'])
-        tags = None
-        for change in changes:
-            op, name, value = change['op'], change['name'], change.get('value')
-            if name == 'locations':
-                _refuse_location_change(op, value)
-            if op == 'remove':
-                _authorize_change(context, image, name)
-                if name in rules.BASE_PROPERTIES:
-                    raise exception.Forbidden(
-                        'Property %s may not be removed.' % name,
-                        as_detail=True)
-                if name not in props:
-                    raise exception.Conflict(
-                        'Property %s does not exist.' % name, as_detail=True)
-                del props[name]
-                removed_props.add(name)
-                set_props.pop(name, None)
-                continue
-            # 'add' of an existing attribute replaces it: both need admin
-            # (upstream guards only 'replace', and so lets a member give
-            # its image away).
-            if name == 'owner' and not context.is_admin:
-                raise exception.Forbidden(
-                    "Owner can't be updated by non admin.", as_detail=True)
-            _authorize_change(context, image, name, value)
-            exists = name in rules.BASE_PROPERTIES or name in props
-            if op == 'add' and change.get('strict_add') and exists:
-                raise exception.Conflict(
-                    'Property %s already present.' % name, as_detail=True)
-            if op == 'replace' and not exists:
-                raise exception.Conflict('Property %s does not exist.' % name,
-                                         as_detail=True)
-            if name == 'tags':
-                tags = list(dict.fromkeys(value))
-            elif name in rules.BASE_PROPERTIES:
-                _check_base_change(image, name, value)
-                base[name] = value
-            else:
-                rules.check_property_name(name)
-                props[name] = value
-                set_props[name] = value
-                removed_props.discard(name)
-        if len(props) > len(image['properties']):
-            quotas.check_quota('properties', len(props),
-                               CONF.image_property_quota)
-        if tags is not None:
-            quotas.check_quota('tags', len(tags), CONF.image_tag_quota)
-        if not changes:
-            return _with_ordered_locations(image)
-        updated = image_db.image_update(
-            session, image_id, values=base, set_properties=set_props,
-            delete_properties=removed_props, replace_tags=tags)
-        if with_locations:
-            updated['locations'] = image['locations']
+        location_changes, updated = _apply_changes(
+            session, context, image_id, changes, with_locations, probed)
+    if location_changes is not None:
+        # The rows are gone: now the data of the locations removed.
+        location_changes.delete_removed_data(delete_data)
+        # As the PATCH left them (positions given count), not reordered.
+        return updated
     return _with_ordered_locations(updated)
+
+
+def _apply_changes(session, context, image_id, changes, with_locations,
+                   probed, dry_run=False):
+    """update()'s checks and, unless dry_run, its writes. Returns the
+    location changes (None without any) and the image."""
+    location_changes = None
+    image = find(session, context, image_id, for_update=not dry_run,
+                 with_locations=with_locations)
+    base = {}
+    set_props, removed_props = {}, set()
+    props = dict(image['properties'])
+    tags = None
+    for change in changes:
+        op, name, value = change['op'], change['name'], change.get('value')
+        if name == 'locations':
+            if location_changes is None:
+                location_changes = _location_changes(session, context,
+                                                     image, probed)
+            location_changes.apply(op, change.get('position'), value)
+            continue
+        if op == 'remove':
+            _authorize_change(context, image, name)
+            if name in rules.BASE_PROPERTIES:
+                raise exception.Forbidden(
+                    'Property %s may not be removed.' % name,
+                    as_detail=True)
+            if name not in props:
+                raise exception.Conflict(
+                    'Property %s does not exist.' % name, as_detail=True)
+            del props[name]
+            removed_props.add(name)
+            set_props.pop(name, None)
+            continue
+        # 'add' of an existing attribute replaces it: both need admin
+        # (upstream guards only 'replace', and so lets a member give
+        # its image away).
+        if name == 'owner' and not context.is_admin:
+            raise exception.Forbidden(
+                "Owner can't be updated by non admin.", as_detail=True)
+        _authorize_change(context, image, name, value)
+        exists = name in rules.BASE_PROPERTIES or name in props
+        if op == 'add' and change.get('strict_add') and exists:
+            raise exception.Conflict(
+                'Property %s already present.' % name, as_detail=True)
+        if op == 'replace' and not exists:
+            raise exception.Conflict('Property %s does not exist.' % name,
+                                     as_detail=True)
+        if name == 'tags':
+            tags = list(dict.fromkeys(value))
+        elif name in rules.BASE_PROPERTIES:
+            _check_base_change(image, name, value)
+            base[name] = value
+        else:
+            rules.check_property_name(name)
+            props[name] = value
+            set_props[name] = value
+            removed_props.discard(name)
+    if len(props) > len(image['properties']):
+        quotas.check_quota('properties', len(props),
+                           CONF.image_property_quota)
+    if tags is not None:
+        quotas.check_quota('tags', len(tags), CONF.image_tag_quota)
+    if dry_run:
+        return None, None
+    if not changes:
+        return None, image
+    if location_changes is not None:
+        base.update(location_changes.persist())
+    updated = image_db.image_update(
+        session, image_id, values=base, set_properties=set_props,
+        delete_properties=removed_props, replace_tags=tags)
+    if with_locations:
+        updated['locations'] = image['locations']
+    return location_changes, updated
+
+
+def _location_changes(session, context, image, probed):
+    """The location operations of a PATCH on `image`, starting from its
+    locations in the order images show them."""
+    if image.get('locations') is None:
+        image['locations'] = location_db.location_list(session, image['id'])
+    image['locations'] = store.ordered_locations(image['locations'])
+    return image_locations.LocationChanges(session, context, image, probed)
 
 
 def set_attributes(context, image_id, base, properties,
@@ -286,17 +331,6 @@ def _check_base_change(image, name, value):
             'Attribute %s can be only replaced for a queued image.' % name)
     if name in ('min_disk', 'min_ram'):
         _check_db_int(name, value)
-
-
-def _refuse_location_change(op, value):
-    """Locations stay hidden while show_multiple_locations is off."""
-    if op == 'replace' and not value:
-        raise exception.Forbidden('Cannot set locations to empty list.',
-                                  as_detail=True)
-    verbs = {'add': 'add', 'replace': 'update', 'remove': 'remove'}
-    raise exception.Forbidden(
-        "It's not allowed to %s locations if locations are invisible."
-        % verbs[op])
 
 
 # --- delete, deactivate, reactivate ---------------------------------------

@@ -33,6 +33,7 @@ from oslo_config import cfg
 
 from glance import store
 from glance.common import exception
+from glance.common import offload
 import glance.db
 from glance.db import helpers
 from glance.db import images as image_db
@@ -374,6 +375,8 @@ class _Keeper:
         self.thread.start()
 
     def run(self):
+        if not offload.eventlet_active():  # a green thread shares its OS
+            offload.leave_signals_to_the_main_thread()  # thread's mask
         last_sweep = time.monotonic()
         while True:
             period = min(CONF.upload_lease_time / 3,

@@ -40,4 +40,12 @@ RULES = [
          'Change the locations of an image.', 'PATCH', IMAGE),
     rule('delete_image_location', ADMIN,
          'Remove a location of an image.', 'PATCH', IMAGE),
+    # The v2.17 location calls (POST/GET /v2/images/{id}/locations).
+    rule('add_image_location',
+         'rule:service_api or (%s and project_id:%%(owner)s)'
+         % MEMBER_OF_OWNER,
+         'Add a location to a queued image.', 'POST',
+         IMAGE + '/locations'),
+    rule('fetch_image_location', 'rule:service_api',
+         'List the locations of an image.', 'GET', IMAGE + '/locations'),
 ]

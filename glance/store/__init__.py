@@ -126,8 +126,21 @@ def validate_location(uri):
 
 
 def validate_external_location(uri):
-    """Whether users may set `uri` as an image location themselves."""
+    """Whether users may set `uri` as an image location themselves (as
+    far as the stores are concerned: a scheme some store handles, and
+    not one of the restricted ones)."""
     return _registry.is_external_location_allowed(uri)
+
+
+def owner_of(uri):
+    """The id of the backend whose locations look like `uri`, or None."""
+    return _registry.owner_of(uri)
+
+
+def get_size_of_location(uri, backend=None):
+    """The size in bytes of the data at `uri`, read by the backend
+    `backend` (an id) or, when None, by the one its URI leads to."""
+    return _registry.get_size(uri, backend=backend)
 
 
 def get_from_backend(uri, offset=0, length=None, chunk_size=None):

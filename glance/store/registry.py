@@ -21,8 +21,9 @@ from glance.common import exception
 from glance.store import location
 
 # Location URI schemes that users may not point images at: file:// would
-# give them the API server's own files.
-RESTRICTED_SCHEMES = frozenset(['file'])
+# give them the API server's own files, swift+config:// the credentials of
+# the operator's Swift accounts (upstream refuses the same three).
+RESTRICTED_SCHEMES = frozenset(['file', 'filesystem', 'swift+config'])
 
 LOG = logging.getLogger(__name__)
 
@@ -129,6 +130,15 @@ class Registry:
             ordered.sort(key=lambda loc: -self.weight(
                 loc['metadata'].get('store')))
         return ordered
+
+    def owner_of(self, uri):
+        """The id of the backend whose locations look like `uri` (as
+        upstream matches a store's URL prefix), or None."""
+        for backend_id, driver, _cls in self._schemes.get(
+                location.scheme_of(uri), ()):
+            if driver.owns(uri):
+                return backend_id
+        return None
 
     def backend_of_location(self, loc):
         """The backend id recorded with a location, if it is configured."""

@@ -7,8 +7,13 @@
 # ../shared/conformance beside this repository): starts its Keystone if it
 # is not running, starts two glance-api nodes of this checkout with the
 # keystone flavor on 127.0.0.1:9292 and :9293 (one deployment: they share
-# the database and the image store), runs `tempest.sh RegionProject` with
+# the database and the stores), runs `tempest.sh RegionProject` with
 # tempest-overrides.ini, and stops the two nodes.
+#
+# The nodes are configured as ../shared/conformance/upstream-glance.sh
+# configures upstream: stores file1 (weight 100), file2 (weight 50) and the
+# read-only http store "web", locations shown, and loopback (the test
+# image server, any port) let through [import_filtering_opts].
 #
 # Metadata definitions and the tasks API have no Tempest feature flag;
 # until this service serves them their tests are left out by
@@ -22,7 +27,7 @@ STATE="${GLANCE_CONFORMANCE_STATE:-$HOME/.cache/glance-project-conformance}"
 EXCLUDE="${EXCLUDE:-tempest\.api\.image\.v2\.(admin\.)?(test_images_metadefs|test_image_task)}"
 
 rm -rf "$STATE"
-mkdir -p "$STATE/images"
+mkdir -p "$STATE/file1" "$STATE/file2" "$STATE/staging" "$STATE/tasks"
 PIDS=()
 stop_nodes() {
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -44,10 +49,31 @@ bind_port = $port
 workers = 2
 state_path = $STATE
 log_file = $STATE/glance-api-$port.log
+enabled_backends = file1:file, file2:file, web:http
+show_image_direct_url = True
+show_multiple_locations = True
+hashing_algorithm = sha512
 [database]
 connection = sqlite:///$STATE/glance.sqlite
 [glance_store]
-filesystem_store_datadir = $STATE/images
+default_backend = file1
+[file1]
+filesystem_store_datadir = $STATE/file1
+store_description = first filesystem store
+weight = 100
+[file2]
+filesystem_store_datadir = $STATE/file2
+store_description = second filesystem store
+weight = 50
+[web]
+store_description = read-only http store
+[os_glance_staging_store]
+filesystem_store_datadir = $STATE/staging
+[os_glance_tasks_store]
+filesystem_store_datadir = $STATE/tasks
+[import_filtering_opts]
+allowed_hosts = [127.0.0.1]
+allowed_ports = []
 [paste_deploy]
 flavor = keystone
 config_file = $REPO/etc/glance-api-paste.ini

@@ -137,6 +137,7 @@ SERVED = {
         get(headers='X-A: caf\u00e9\r\n'.encode('latin-1')), 300),
     'a tab in a header value': (get(headers=b'X-A: a\tb\r\n'), 300),
     'an empty header value': (get(headers=b'X-A:\r\n'), 300),
+    'no header at all': (b'GET / HTTP/1.0\r\n\r\n', 300),
 }
 
 
@@ -180,6 +181,33 @@ def test_an_unusual_but_valid_head_is_served(api, case):
     assert answer_status == status, body
     assert headers['content-type'] == 'application/json'
     # One answer: the body was read as it was framed.
+    assert body.count(b'HTTP/1.1') == 0
+
+
+# Heads whose lines arrive apart are read line by line: the same checks.
+@pytest.mark.parametrize('case', [
+    'a folded header', 'a control character in a value',
+    'a space before the colon', 'too many headers', 'header line of 20 KB',
+    'Content-Length not a number', 'a bare LF ending the head'])
+def test_a_bad_head_in_pieces_is_refused(api, case):
+    request, status, message = REFUSED[case]
+
+    answer_status, _, body = raw_exchange(api.port, request, pieces=3)
+
+    assert answer_status == status, body
+    assert message.replace("'", '&#x27;') in body.decode()
+    assert_still_serving(api)
+
+
+@pytest.mark.parametrize('case', [
+    'Content-Length with spaces around', 'chunked, capitalized',
+    'identity before chunked, in two headers', 'no header at all'])
+def test_a_valid_head_in_pieces_is_served(api, case):
+    request, status = SERVED[case]
+
+    answer_status, _, body = raw_exchange(api.port, request, pieces=3)
+
+    assert answer_status == status, body
     assert body.count(b'HTTP/1.1') == 0
 
 

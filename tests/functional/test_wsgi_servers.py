@@ -375,4 +375,4 @@ def test_sigterm_stops_the_server_after_uploads(server):
         timeout=TIMEOUT)
     assert response.status_code == 204
 
-    assert server.stop() == 0
+    assert server.stop() == 0, server.log()[-3000:]

@@ -326,3 +326,26 @@ def test_who_is_admin_comes_from_the_policy_file(override, tmp_path,
     assert as_project('p2', roles=('admin',)).get(path).status_int == 404
     assert as_project('p2', roles=('cloud_admin',)).get(path).status_int \
         == 200
+
+
+def test_the_policy_key_holds_every_policy_value():
+    """Policy decisions are kept under policy_key: it must change with
+    every value oslo.policy is given (were oslo.context to give one more,
+    this would say so)."""
+    ctx = context.RequestContext(
+        user_id='u', user_domain_id='ud', domain_id='d', project_id='p',
+        project_domain_id='pd', roles=['Reader', 'member'],
+        is_admin_project=False, service_user_id='su',
+        service_user_domain_id='sud', service_project_id='sp',
+        service_project_domain_id='spd', service_roles=['service'],
+        is_admin=False)
+    values = ctx.to_policy_values()
+
+    assert set(values) == set(context.POLICY_VALUE_NAMES)
+    assert ctx.policy_key == tuple(
+        tuple(values[name]) if isinstance(values[name], list)
+        else values[name] for name in context.POLICY_VALUE_NAMES)
+    system = context.RequestContext(system_scope='all', roles=['admin'],
+                                    is_admin=False)
+    assert system.policy_key[context.POLICY_VALUE_NAMES.index(
+        'system_scope')] == 'all'

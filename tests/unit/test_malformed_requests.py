@@ -409,6 +409,17 @@ def test_a_lone_surrogate_in_a_property_name_is_refused(client):
     assert client.get('/v2/images').json['images'] == []
 
 
+@pytest.mark.parametrize('encoding', ['utf-16-le', 'utf-32-be'])
+def test_a_lone_surrogate_in_a_utf16_or_32_body_is_refused(client, encoding):
+    # JSON's other encodings, which Python's reader takes as well: the
+    # surrogate is no escape there, nor UTF-8 bytes.
+    body = '{"name": "\ud800"}'.encode(encoding, 'surrogatepass')
+    response = client.request('POST', '/v2/images', body,
+                              content_type='application/json')
+    assert_error(response, 400, DECODING_ERROR)
+    assert client.get('/v2/images').json['images'] == []
+
+
 def test_a_surrogate_pair_is_a_character(client):
     image = client.create_image(name='\U0001F600')  # sent as \ud83d\ude00
     assert show(client, image['id'])['name'] == '\U0001F600'

@@ -1,6 +1,7 @@
 """Calls chained on other threads (glance.common.offload.Chain): the
 upload's hashes and writes. In this process without eventlet, as under a
 WSGI server; with eventlet, as in glance-api, in a process of its own."""
+import signal
 import subprocess
 import sys
 import threading
@@ -89,3 +90,15 @@ def test_under_eventlet_an_error_reaches_wait_and_nothing_else(tmp_path):
 
     assert done.stdout == 'raised: [Errno 28] No space left on device\n'
     assert 'Traceback' not in done.stderr
+
+
+def test_offload_threads_leave_the_servers_signals_to_its_own_thread():
+    """uwsgi handles a signal on whichever thread the kernel picks: the
+    threads started here must not be among those it can pick."""
+    def signal_thread_can_receive():
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+        return offload.SERVER_SIGNALS - blocked
+
+    # A thread started from a thread that blocks nothing.
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == set()
+    assert offload.start(signal_thread_can_receive).wait() == set()

@@ -6,6 +6,7 @@ from oslo_config import cfg
 from oslo_utils import timeutils
 import webob.exc
 
+from glance import store
 from glance.api import common
 from glance.common import exception
 from glance.common import wsgi
@@ -208,6 +209,8 @@ class RequestDeserializer(wsgi.Deserializer):
             raise _bad_request("Invalid JSON pointer for this resource: "
                                "'/%s'" % '/'.join(path))
         change = {'op': op, 'name': path[0], 'strict_add': draft == 4}
+        if len(path) == 2:
+            change['position'] = path[1]  # /locations/N
         if op != 'remove':
             if 'value' not in raw:
                 raise _bad_request('Operation "%s" requires a member named '
@@ -244,9 +247,12 @@ class RequestDeserializer(wsgi.Deserializer):
             rules.check_property_name(name)
         except exception.ReservedProperty as error:
             raise webob.exc.HTTPForbidden(explanation=str(error))
-        if change['op'] == 'remove' or name == 'locations':
+        if change['op'] == 'remove':
             return
-        self.schemas.image.validate({name: change['value']})
+        value = change['value']
+        if 'position' in change:  # one location, of the 'locations' list
+            value = [value]
+        self.schemas.image.validate({name: value})
 
     def index(self, request):
         params = request.params
@@ -351,7 +357,8 @@ def image_view(image):
     locations = image.get('locations')
     if locations is not None:
         if CONF.show_image_direct_url and locations:
-            view['direct_url'] = locations[0]['url']
+            # The location downloads try first (highest store weight).
+            view['direct_url'] = store.ordered_locations(locations)[0]['url']
         if CONF.show_multiple_locations:
             view['locations'] = [{'url': loc['url'],
                                   'metadata': loc['metadata']}
