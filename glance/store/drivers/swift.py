@@ -48,6 +48,9 @@ from glance.store import driver
 from glance.store import location
 
 LOG = logging.getLogger(__name__)
+# swiftclient logs every request and answer at INFO: only its warnings
+# (oslo.log's default_log_levels still overrides this).
+logging.getLogger('swiftclient').logger.setLevel('WARNING')
 
 swift_opts = [
     cfg.BoolOpt('swift_store_auth_insecure', default=False,
