@@ -154,7 +154,8 @@ swift_opts = [
 
 # Upstream's "MB".
 ONE_MB = 1000 * 1024
-READ_CHUNK_SIZE = 64 * 1024
+# Bytes per read of a download: large, as few Python steps per GB.
+READ_CHUNK_SIZE = 1024 * 1024
 SCHEMES = ('swift+https', 'swift', 'swift+http', 'swift+config')
 _INTERFACES = {'publicURL': 'public', 'adminURL': 'admin',
                'internalURL': 'internal'}
@@ -330,12 +331,15 @@ class _Connection(swiftclient.Connection):
     """swiftclient's connection, with the storage URL fixed by
     swift_store_endpoint (or a multi-tenant location) when given."""
 
-    def __init__(self, storage_url=None, **kwargs):
+    def __init__(self, storage_url=None, on_auth=None, **kwargs):
         self.storage_url_override = storage_url
+        self.on_auth = on_auth
         super().__init__(**kwargs)
 
     def get_auth(self):
         url, token = super().get_auth()
+        if self.on_auth is not None:
+            self.on_auth(url, token)
         return self.storage_url_override or url, token
 
 
@@ -395,6 +399,7 @@ class Store(driver.Store):
             self.references = self._inline_reference(conf)
         self._sessions = {}
         self._sessions_lock = threading.Lock()
+        self._v1_tokens = {}
 
     def _inline_reference(self, conf):
         address = conf.swift_store_auth_address
@@ -476,10 +481,17 @@ class Store(driver.Store):
                   'ssl_compression': self.ssl_compression,
                   'starting_backoff': 0.5}
         if self.v1_auth:
-            return _Connection(storage_url or self.endpoint,
-                               authurl=reference.auth_address,
-                               user=reference.user, key=reference.key,
-                               auth_version='1', **common)
+            # Its token is kept for the next connections (and renewed by
+            # swiftclient when Swift refuses it).
+            key = reference.cache_key
+            url, token = self._v1_tokens.get(key, (None, None))
+            override = storage_url or self.endpoint
+            return _Connection(
+                override, authurl=reference.auth_address,
+                user=reference.user, key=reference.key, auth_version='1',
+                preauthurl=override or url, preauthtoken=token,
+                on_auth=lambda url, token: self._v1_tokens.__setitem__(
+                    key, (url, token)), **common)
         return _Connection(storage_url or self.endpoint,
                            session=self._session(reference),
                            os_options=dict(self.catalog_options), **common)
@@ -726,8 +738,10 @@ class Store(driver.Store):
                 'container to Swift automatically.')
         headers = {}
         if self.multi_tenant and self.admin_tenants:
-            headers['X-Container-Write'] = ','.join(
-                f'{tenant}:*' for tenant in self.admin_tenants)
+            # Read too: the service's own sweeps list and delete what a
+            # dead upload left there.
+            acl = ','.join(f'{tenant}:*' for tenant in self.admin_tenants)
+            headers['X-Container-Write'] = headers['X-Container-Read'] = acl
         connection.put_container(container, headers=headers)
 
     def _put_segments(self, connection, container, prefix, counter, written):
@@ -742,6 +756,11 @@ class Store(driver.Store):
             number += 1
             name = f'{prefix}{number:05d}'
             written.append(name)
+            if connection.session is not None and number > 1:
+                # A fresh token (keystoneauth's, renewed before it
+                # expires) per segment: a PUT of streamed data cannot be
+                # repeated after a 401.
+                connection.token = None
             connection.put_object(container, name, _guarded(segment))
         if number == 0:
             # No data at all: one empty segment, so that the manifest
