@@ -19,6 +19,9 @@ from tests.functional.daemon import GlanceApi
 from tests.functional.keystone import Caller
 from tests.functional.keystone import authtoken_config
 from tests.functional.process import serving
+from tests.functional.test_upload_recovery import begin_upload
+from tests.functional.test_upload_recovery import kill_all
+from tests.helpers import wait_for
 
 MB = 1000 * 1024
 _PROBLEM = keystone_helpers.venv_problem() or swift_helpers.venv_problem()
@@ -166,9 +169,16 @@ def test_keystone_v3_single_tenant(single_tenant_api, service_swift,
 @pytest.fixture(scope='module')
 def multi_tenant_api(tmp_path_factory, keystone, swift_keystone):
     """glance-api of the keystone flavor whose swift store is
-    multi-tenant: images in the users' own accounts."""
+    multi-tenant: images in the users' own accounts. The service project
+    is an admin tenant, and the glance user's inline credentials let the
+    service's sweeps in."""
     directory = tmp_path_factory.mktemp('swift-multi-tenant')
+    glance = keystone.accounts['glance']
     config = authtoken_config(keystone) + """
+[DEFAULT]
+upload_lease_time = 3
+upload_sweep_interval = 1
+""" + """
 [DEFAULT]
 enabled_backends = users:swift
 [glance_store]
@@ -176,6 +186,10 @@ default_backend = users
 [users]
 swift_store_multi_tenant = true
 swift_store_region = RegionOne
+swift_store_admin_tenants = """ + keystone.project_ids['service'] + f"""
+swift_store_auth_address = {keystone.auth_url}
+swift_store_user = service:{glance.username}
+swift_store_key = {glance.password}
 """ + keystone_store_options(keystone, 'glance') + f"""
 [os_glance_staging_store]
 filesystem_store_datadir = {directory}/staging
@@ -221,3 +235,43 @@ def test_multi_tenant_images_go_to_the_users_account(
     finally:
         alpha.close()
         alpha_swift.close()
+
+
+def test_multi_tenant_kill_9_mid_upload_then_restart_cleans(
+        multi_tenant_api, keystone, swift_keystone):
+    api = multi_tenant_api
+    token = keystone.token('beta-member')
+    beta = Caller(api, token)
+    beta_swift = swift_keystone.keystone_connection(keystone, 'beta-member')
+    try:
+        image = beta.create()
+        container = f'glance_{image["id"]}'
+        data = os.urandom(12 * MB)
+        connection = begin_upload(api, f'/v2/images/{image["id"]}/file',
+                                  data, 9 * MB, headers=[
+                                      f'X-Auth-Token: {token}'])
+        try:
+            wait_for(lambda: len(names_in(beta_swift, container)) >= 2,
+                     'segments in the user\'s account')
+            kill_all(api)
+        finally:
+            connection.close()
+        # The admin tenant's ACLs on the image's container.
+        headers = beta_swift.head_container(container)
+        service_acl = keystone.project_ids['service'] + ':*'
+        assert headers['x-container-write'] == service_acl
+        assert headers['x-container-read'] == service_acl
+
+        api.start()
+        # The start's sweep, with the service's credentials, emptied the
+        # user's container (only its owner may remove it).
+        assert beta.get(f'/v2/images/{image["id"]}').json()['status'] == \
+            'queued'
+        assert names_in(beta_swift, container) == []
+        # Uploadable again, into the same container.
+        again = os.urandom(MB + 1)
+        assert beta.upload(image['id'], again).status_code == 204
+        assert beta.get(f'/v2/images/{image["id"]}/file').content == again
+    finally:
+        beta.close()
+        beta_swift.close()

@@ -897,12 +897,8 @@ class Store(driver.Store):
                     manifest).partition('/')
                 self._delete_prefixed(connection, segments_container, prefix)
             _delete_quietly(connection, container, obj)
-        if self.multi_tenant and container.startswith(self.container + '_'):
-            try:
-                connection.delete_container(container)
-            except swift_exceptions.ClientException as error:
-                if error.http_status not in (404, 409):
-                    raise
+        if self.multi_tenant:
+            self._delete_image_container(connection, container)
 
     def _delete_segment_set(self, connection, container, prefix):
         """The segments of one upload attempt, unless they became an
@@ -911,9 +907,24 @@ class Store(driver.Store):
         if self._manifest_prefix(connection, container,
                                  obj) == f'{container}/{prefix}':
             return
-        if not self._delete_prefixed(connection, container, prefix):
+        deleted = self._delete_prefixed(connection, container, prefix)
+        if self.multi_tenant:
+            self._delete_image_container(connection, container)
+        if not deleted:
             raise exception.ImageDataNotFound(
                 'Swift could not find image at URI.')
+
+    def _delete_image_container(self, connection, container):
+        """Multi-tenant: the image's own container, once empty."""
+        if not container.startswith(self.container + '_'):
+            return
+        try:
+            connection.delete_container(container)
+        except swift_exceptions.ClientException as error:
+            # 403: the service's own sweeps may empty a user's container
+            # (its ACLs) but not remove it.
+            if error.http_status not in (403, 404, 409):
+                raise
 
     @staticmethod
     def _delete_prefixed(connection, container, prefix):
