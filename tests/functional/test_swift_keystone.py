@@ -12,6 +12,7 @@ import sqlite3
 import uuid
 
 import pytest
+import requests
 
 from tests.functional import keystone as keystone_helpers
 from tests.functional import swift as swift_helpers
@@ -128,7 +129,6 @@ def service_swift(swift_keystone, keystone):
 @pytest.mark.parametrize('store', ['config', 'inline'])
 def test_keystone_v3_single_tenant(single_tenant_api, service_swift,
                                    keystone, store):
-    import requests
     api = single_tenant_api
     container = api.container + ('' if store == 'config' else '-inline')
     response = requests.post(f'{api.url}/v2/images', json={
@@ -275,3 +275,53 @@ def test_multi_tenant_kill_9_mid_upload_then_restart_cleans(
     finally:
         beta.close()
         beta_swift.close()
+
+
+def test_multi_tenant_image_shared_with_another_project(
+        multi_tenant_api, keystone, swift_keystone):
+    """A member project reads the image (its own token cannot: the
+    service's credentials do, once glance has allowed it), and an admin
+    of another project deletes it."""
+    api = multi_tenant_api
+    alpha = Caller(api, keystone.token('alpha-member'))
+    beta = Caller(api, keystone.token('beta-member'))
+    admin = Caller(api, keystone.token('cloud-admin'))
+    alpha_swift = swift_keystone.keystone_connection(keystone,
+                                                     'alpha-member')
+    beta_project = keystone.project_ids['beta']
+    try:
+        image = alpha.create(visibility='shared')
+        data = os.urandom(MB + 99)
+        assert alpha.upload(image['id'], data).status_code == 204
+        container = f'glance_{image["id"]}'
+        # Not readable by beta yet.
+        assert beta.get(f'/v2/images/{image["id"]}/file').status_code == 404
+        response = alpha.post(f'/v2/images/{image["id"]}/members',
+                              json={'member': beta_project})
+        assert response.status_code == 200, response.text
+        response = beta.put(
+            f'/v2/images/{image["id"]}/members/{beta_project}',
+            json={'status': 'accepted'})
+        assert response.status_code == 200, response.text
+
+        # Swift itself refuses beta's token there.
+        [(url, _metadata)] = locations(api, image['id'])
+        direct = requests.get('http://' + url[len('swift+http://'):],
+                              headers={'X-Auth-Token': beta.token},
+                              timeout=60)
+        assert direct.status_code == 403
+
+        response = beta.get(f'/v2/images/{image["id"]}/file')
+        assert response.status_code == 200, response.text
+        assert response.content == data
+        response = beta.get(f'/v2/images/{image["id"]}/file',
+                            headers={'Range': f'bytes={MB}-'})
+        assert response.status_code == 206
+        assert response.content == data[MB:]
+
+        assert admin.delete(f'/v2/images/{image["id"]}').status_code == 204
+        assert names_in(alpha_swift, container) == []
+    finally:
+        for caller in (alpha, beta, admin):
+            caller.close()
+        alpha_swift.close()

@@ -559,6 +559,34 @@ class Store(driver.Store):
         return self._connect(Reference(None, loc.auth_address, loc.user,
                                        loc.key), retries=retries)
 
+    def _operate(self, loc, operation, retries=5):
+        """(operation(connection), connection) on the account of `loc`;
+        the caller closes the connection.
+
+        Multi-tenant: an image of another project (shared with the user,
+        public, or deleted by an admin) refuses the user's token; glance
+        has already checked the user may do this, so the service's
+        credentials try next, which the admin tenants' ACLs let in."""
+        connection = self._connection_for(loc, retries)
+        try:
+            return operation(connection), connection
+        except swift_exceptions.ClientException as error:
+            connection.close()
+            service = (self.references or {}).get(self.default_reference)
+            if not (loc.user is None and loc.reference is None
+                    and error.http_status in (401, 403)
+                    and service is not None and connection.session is None):
+                raise
+        except BaseException:
+            connection.close()
+            raise
+        connection = self._connect(service, loc.auth_address, retries)
+        try:
+            return operation(connection), connection
+        except BaseException:
+            connection.close()
+            raise
+
     # --- where new images go -----------------------------------------------
 
     def _container_for(self, image_id):
@@ -797,13 +825,12 @@ class Store(driver.Store):
     def get(self, location, offset=0, length=None, chunk_size=None):
         if length == 0:
             return iter(()), self.get_size(location)
-        connection = self._connection_for(location)
         chunk_size = chunk_size or READ_CHUNK_SIZE
         try:
-            headers, body = self._ranged_get(connection, location, offset,
-                                             length, chunk_size)
+            (headers, body), connection = self._operate(
+                location, lambda connection: self._ranged_get(
+                    connection, location, offset, length, chunk_size))
         except BaseException as error:
-            connection.close()
             raise _read_error(error, location)
         total = _total_size(headers)
         chunks = self._resuming(connection, location, body, offset, length,
@@ -852,12 +879,10 @@ class Store(driver.Store):
 
     def get_size(self, location):
         try:
-            connection = self._connection_for(location, retries=1)
-            try:
-                headers = connection.head_object(location.container,
-                                                 location.obj)
-            finally:
-                connection.close()
+            headers, connection = self._operate(
+                location, lambda connection: connection.head_object(
+                    location.container, location.obj), retries=1)
+            connection.close()
             return int(headers.get('content-length', 0))
         except Exception:
             return 0  # as upstream: unknown
@@ -865,16 +890,16 @@ class Store(driver.Store):
     # --- deleting -----------------------------------------------------------
 
     def delete(self, location):
-        connection = self._connection_for(location)
         try:
-            self._delete(connection, location)
+            _nothing, connection = self._operate(
+                location, lambda connection: self._delete(connection,
+                                                          location))
         except exception.GlanceException:
             raise
         except Exception as error:
             raise exception.StoreUnavailable(
                 f'Deleting from Swift failed: {error}')
-        finally:
-            connection.close()
+        connection.close()
 
     def _delete(self, connection, loc):
         container, obj = loc.container, loc.obj
