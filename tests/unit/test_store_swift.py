@@ -2,6 +2,8 @@
 location URIs, glance-swift.conf, configuration checks and the pieces of
 its writes that need no server. Against a real Swift:
 tests/functional/test_swift_store.py."""
+import http.server
+
 import oslo_context.context
 import pytest
 
@@ -9,6 +11,7 @@ from glance import store
 from glance.common import exception
 from glance.context import RequestContext
 from glance.store.drivers import swift
+from tests.helpers import WebServer
 
 IMAGE_ID = '8a9e3c3e-67f0-4a43-a5a0-2b8e6a1a7b1f'
 
@@ -273,3 +276,92 @@ def test_sweeps_never_take_upstreams_segments_for_ours():
     assert swift._OUR_SEGMENT.match(IMAGE_ID + '-00001') is None
     assert swift._SEGMENT_SET.match(IMAGE_ID + '.1f2e3d-')
     assert not swift._SEGMENT_SET.match(IMAGE_ID)
+
+
+# Downloads Swift cuts short (a Swift that drops the connection is not
+# something the real one does on demand: a small web server plays it)
+
+
+class CuttingSwift(http.server.BaseHTTPRequestHandler):
+    """v1 auth, then GETs of `data` that send only `cut` bytes of each
+    answer before closing the connection; Range requests honoured."""
+
+    protocol_version = 'HTTP/1.1'
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        server = self.server
+        if self.path == '/auth/v1.0':
+            self.send_response(200)
+            self.send_header('X-Storage-Url', f'http://127.0.0.1:'
+                             f'{server.server_address[1]}/v1/AUTH_t')
+            self.send_header('X-Auth-Token', 'tok')
+            self.send_header('Content-Length', '0')
+            self.end_headers()
+            return
+        server.ranges.append(self.headers.get('Range'))
+        start, end = 0, len(server.data) - 1
+        if self.headers.get('Range'):
+            first, _, last = self.headers['Range'][6:].partition('-')
+            start, end = int(first), int(last) if last else end
+        self.send_response(206 if self.headers.get('Range') else 200)
+        self.send_header('Content-Length', str(end - start + 1))
+        self.send_header('ETag', 'e1')
+        if self.headers.get('Range'):
+            self.send_header('Content-Range',
+                             f'bytes {start}-{end}/{len(server.data)}')
+        self.end_headers()
+        self.wfile.write(server.data[start:min(end + 1, start + server.cut)])
+        self.wfile.flush()
+        self.close_connection = True
+
+
+@pytest.fixture
+def cutting_swift(swift_stores):
+    web = WebServer(handler=CuttingSwift).start()
+    web.server.data = bytes(range(256)) * 1000
+    web.server.cut = 100_000
+    web.server.ranges = []
+    swift_stores('swift_store_auth_version', '1')
+    swift_stores('swift_store_auth_address', web.url + '/auth/v1.0')
+    swift_stores('swift_store_user', 'test:tester')
+    swift_stores('swift_store_key', 'testing')
+    yield web.server
+    web.stop()
+
+
+def test_a_cut_download_resumes_with_ranged_gets(cutting_swift,
+                                                 swift_stores):
+    swift_stores('swift_store_retry_get_count', 3)
+    store.create_stores()
+    backend = store.current_registry().driver('swift')
+    uri = backend.leftovers(IMAGE_ID, 'a1')[1]
+    chunks, total = store.get_from_backend(uri, offset=10)
+    assert total == len(cutting_swift.data)
+    assert b''.join(chunks) == cutting_swift.data[10:]
+    # From where each answer stopped.
+    assert cutting_swift.ranges == [
+        'bytes=10-', 'bytes=100010-', 'bytes=200010-']
+
+
+def test_without_retries_a_cut_ranged_download_fails(cutting_swift):
+    store.create_stores()
+    backend = store.current_registry().driver('swift')
+    uri = backend.leftovers(IMAGE_ID, 'a1')[1]
+    chunks, _total = store.get_from_backend(uri, offset=10)
+    with pytest.raises(exception.StoreUnavailable):
+        b''.join(chunks)
+    assert cutting_swift.ranges == ['bytes=10-']
+
+
+def test_whole_downloads_are_resumed_by_swiftclient_anyway(cutting_swift):
+    # As upstream's: swiftclient itself resumes a GET of a whole object
+    # (If-Match its ETag), whatever swift_store_retry_get_count says.
+    store.create_stores()
+    backend = store.current_registry().driver('swift')
+    uri = backend.leftovers(IMAGE_ID, 'a1')[1]
+    chunks, _total = store.get_from_backend(uri)
+    assert b''.join(chunks) == cutting_swift.data
+    assert cutting_swift.ranges == [None, 'bytes=100000-', 'bytes=200000-']
