@@ -30,7 +30,8 @@ store_opts = [
                 help='Store drivers to enable. "file" (or "filesystem") '
                      'keeps images in a local directory; "http" (or '
                      '"https") reads images from web servers and cannot '
-                     'store new ones; "s3" keeps them in an S3 bucket.'),
+                     'store new ones; "s3" keeps them in an S3 bucket, '
+                     '"swift" in OpenStack Swift.'),
     cfg.StrOpt('default_store',
                default='file',
                help='The store new image data is written to. It must be '

@@ -83,3 +83,18 @@ def swift_server(tmp_path_factory):
     with serving(swift.Swift(tmp_path_factory.mktemp('swift')),
                  'swift') as server:
         yield server
+
+
+@pytest.fixture(scope='session')
+def swift_keystone(tmp_path_factory, keystone):
+    """A second real Swift, of the session, that authenticates with the
+    real Keystone (swift.KEYSTONE_PIPELINE) and is its object-store;
+    skipped as swift_server is."""
+    problem = swift.venv_problem()
+    if problem:
+        pytest.skip(problem)
+    server = swift.Swift(tmp_path_factory.mktemp('swift-keystone'),
+                         pipeline=swift.KEYSTONE_PIPELINE,
+                         filters=swift.keystone_filters(keystone))
+    with serving(server, 'swift (keystone)'), server.in_catalog(keystone):
+        yield server

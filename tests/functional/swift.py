@@ -35,6 +35,13 @@ with tempauth's users (fernet tokens, so no memcached):
     test2:tester2 / testing2 (.admin of AUTH_test2)
     admin:admin / admin     (.reseller_admin)
 
+With `pipeline=KEYSTONE_PIPELINE, filters=keystone_filters(keystone)`
+the proxy authenticates with Keystone instead (keystonemiddleware's
+authtoken, then Swift's keystoneauth: a project's member or admin owns
+its account AUTH_<project id>); in_catalog() registers the proxy as the
+object-store of RegionOne while a block runs (the `swift_keystone`
+fixture does both).
+
 Swift API: auth_url http://127.0.0.1:PORT/auth/v1.0 (tempauth v1). S3
 API (s3api): endpoint http://127.0.0.1:PORT, access key "test:tester",
 secret key "testing", region us-east-1, SigV4; an S3 bucket is a container
@@ -78,6 +85,12 @@ TEMPAUTH_PIPELINE = (
     'catch_errors', 'gatekeeper', 'healthcheck', 'proxy-logging',
     'listing_formats', 's3api', 'tempauth', 'copy', 'slo', 'dlo',
     'versioned_writes', 'proxy-logging', 'proxy-server')
+# Keystone's tokens instead of tempauth's (no S3 API: s3api would need
+# Keystone's EC2 credentials).
+KEYSTONE_PIPELINE = (
+    'catch_errors', 'gatekeeper', 'healthcheck', 'proxy-logging',
+    'listing_formats', 'authtoken', 'keystoneauth', 'copy', 'slo', 'dlo',
+    'versioned_writes', 'proxy-logging', 'proxy-server')
 # Filters that need no option but their egg entry point.
 PLAIN_FILTERS = {
     'catch_errors': 'catch_errors', 'gatekeeper': 'gatekeeper',
@@ -100,6 +113,34 @@ def venv_problem():
         if not os.access(os.path.join(venv, 'bin', script), os.X_OK):
             return f'{ENV_VAR}={venv} has no bin/{script}: {HOW_TO_ENABLE}'
     return None
+
+
+def keystone_filters(keystone):
+    """The option sections of authtoken and keystoneauth, validating
+    the tokens of `keystone` (tests/functional/keystone.py) as its glance
+    service user."""
+    return {
+        'authtoken': {
+            'paste.filter_factory':
+                'keystonemiddleware.auth_token:filter_factory',
+            'www_authenticate_uri': keystone.url,
+            'auth_url': keystone.url,
+            'auth_type': 'password',
+            'username': 'glance',
+            'password': keystone.accounts['glance'].password,
+            'project_name': 'service',
+            'user_domain_id': 'default',
+            'project_domain_id': 'default',
+            'region_name': 'RegionOne',
+            'delay_auth_decision': 'true',
+            'http_connect_timeout': '30',
+        },
+        'keystoneauth': {
+            'use': 'egg:swift#keystoneauth',
+            'operator_roles': 'admin, member',
+            'reseller_prefix': 'AUTH_',
+        },
+    }
 
 
 def xattr_problem(directory):
@@ -211,6 +252,33 @@ class Swift:
     @property
     def storage_url(self):
         return f'{self.url}/v1/{self.account}'
+
+    def keystone_connection(self, keystone, name, **kwargs):
+        """A swiftclient Connection with a Keystone session of the
+        account `name` (its project's Swift account)."""
+        from swiftclient import client
+        return client.Connection(session=keystone.session(name), retries=0,
+                                 **kwargs)
+
+    @contextlib.contextmanager
+    def in_catalog(self, keystone):
+        """This proxy registered in `keystone`'s catalog as the
+        object-store of RegionOne (AUTH_<project id> accounts), until the
+        block ends."""
+        admin = keystone.session('admin')
+        service = admin.post(keystone.auth_url + '/services', json={
+            'service': {'type': 'object-store', 'name': 'swift'}}).json()[
+                'service']
+        try:
+            for interface in ('public', 'internal', 'admin'):
+                admin.post(keystone.auth_url + '/endpoints', json={
+                    'endpoint': {
+                        'service_id': service['id'], 'interface': interface,
+                        'region_id': 'RegionOne',
+                        'url': self.url + '/v1/AUTH_$(project_id)s'}})
+            yield self
+        finally:
+            admin.delete(f'{keystone.auth_url}/services/{service["id"]}')
 
     def connection(self, user=None, key=None, **kwargs):
         """A swiftclient Connection (tempauth v1) as `user`."""

@@ -177,7 +177,7 @@ def test_an_unknown_store_is_refused(multistore_api):
     ('[DEFAULT]\nenabled_backends = fast:file, ceph:rbd\n'
      '[glance_store]\ndefault_backend = fast\n',
      "Store 'ceph' in enabled_backends has the type 'rbd', which this "
-     "service has no driver for (available: file, http, s3)"),
+     "service has no driver for (available: file, http, s3, swift)"),
     ('[DEFAULT]\nenabled_backends = fast:file\n',
      "'default_backend' config option is not set."),
 ])

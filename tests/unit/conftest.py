@@ -4,6 +4,7 @@ import os
 import pytest
 
 from glance import store
+from glance.common import config
 from glance.common.config import CONF
 from glance.store import registry
 
@@ -15,6 +16,19 @@ def stored_files(tmp_path):
         datadir = tmp_path / 'state' / 'images'
         return sorted(os.listdir(datadir)) if datadir.exists() else []
     return names
+
+
+@pytest.fixture
+def clean_config():
+    """The defaults of every option (no configuration file), before the
+    test and after it: a configuration parsed by another test (the
+    multi-store mode, say) neither reaches this one nor outlives it."""
+    def parse_none():
+        CONF.reset()
+        config.parse_args([], default_config_files=[])
+    parse_none()
+    yield
+    parse_none()
 
 
 @pytest.fixture

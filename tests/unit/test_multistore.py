@@ -165,7 +165,7 @@ def test_reserved_stores_default_under_the_state_path(tmp_path):
     ('[DEFAULT]\nenabled_backends = a:file, ceph:rbd\n'
      '[glance_store]\ndefault_backend = a\n',
      "Store 'ceph' in enabled_backends has the type 'rbd', which this "
-     "service has no driver for (available: file, http, s3)"),
+     "service has no driver for (available: file, http, s3, swift)"),
 ])
 def test_start_up_errors_are_upstreams(tmp_path, settings, message):
     with pytest.raises(config.ConfigError) as error:

@@ -46,7 +46,7 @@ filesystem_store_datadir = {tmp_path}/tasks
 
 
 @pytest.fixture
-def objects(tmp_path):
+def objects(tmp_path, clean_config):
     """configure(section, defaults) -> the configured s3 backend."""
     def configure(section=None, defaults=''):
         helpers.configure(tmp_path, multistore(
