@@ -3,6 +3,7 @@ location URIs, glance-swift.conf, configuration checks and the pieces of
 its writes that need no server. Against a real Swift:
 tests/functional/test_swift_store.py."""
 import http.server
+import os
 
 import oslo_context.context
 import pytest
@@ -215,6 +216,37 @@ def test_config_file_locations_carry_no_credentials(swift_stores, tmp_path):
     with pytest.raises(exception.Invalid, match='Credentials not found'):
         backend._connection_for(
             swift.SwiftLocation('swift+config://nope/glance/x'))
+
+
+def test_a_forked_process_makes_its_own_keystone_session(swift_stores,
+                                                         tmp_path):
+    """glance-api's master sweeps the stores before it forks: a worker
+    must not share the master's pooled connections."""
+    path = tmp_path / 'glance-swift.conf'
+    path.write_text('[ref1]\nuser = a:b\nkey = k\n'
+                    'auth_address = http://127.0.0.1:1/v3\n')
+    swift_stores('swift_store_config_file', str(path))
+    swift_stores('default_swift_reference', 'ref1')
+    store.create_stores()
+    backend = store.current_registry().driver('swift')
+    reference = backend.references['ref1']
+    parent_session = backend._session(reference)
+    assert backend._session(reference) is parent_session
+
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: answers whether it got a session of its own
+        try:
+            child_session = backend._session(reference)
+            os.write(write_end, b'own' if child_session is not parent_session
+                     and backend._session(reference) is child_session
+                     else b'shared')
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    answer = os.read(read_end, 10)
+    os.waitpid(pid, 0)
+    assert answer == b'own'
 
 
 def test_multi_tenant_uses_the_users_catalog(swift_stores):

@@ -27,6 +27,7 @@ store of their project. swift_store_auth_version = 1 (an addition) uses
 Swift's own v1 authentication (tempauth) instead.
 """
 import configparser
+import os
 import re
 import secrets
 import threading
@@ -461,9 +462,14 @@ class Store(driver.Store):
     # --- connections --------------------------------------------------------
 
     def _session(self, reference):
-        """A keystoneauth session of `reference`, shared: it keeps its
-        token and renews it as it nears its end."""
-        key = reference.cache_key
+        """A keystoneauth session of `reference`, shared by this
+        process: it keeps its token and renews it as it nears its end.
+
+        Not by the processes forked after it was made (glance-api's
+        master sweeps the stores before it forks its workers): they
+        would share its pooled connections, and answers would mix.
+        """
+        key = (os.getpid(), reference.cache_key)
         with self._sessions_lock:
             session = self._sessions.get(key)
             if session is None:
