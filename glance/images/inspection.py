@@ -1,0 +1,140 @@
+"""Disk format inspection of image data while it streams.
+
+oslo.utils' format inspectors look at the chunks as they pass on their
+way to the store (the same pass that hashes them: see
+data.HashingLimitedStream), keeping only the few headers they need.
+Once the data is all stored, `Inspection.verdict()` applies upstream's
+rules: the data must be what its disk_format says, and pass the safety
+checks of the format it is (a qcow2 with a backing or data file, a VMDK
+whose descriptor points elsewhere, a GPT disk with a bad MBR... are
+refused). Every path that writes image data into a store (upload,
+imports) inspects it the same way: `for_image()`, then `wrap()` the
+chunks, then `verdict()`.
+"""
+import logging
+
+from oslo_config import cfg
+from oslo_utils.imageutils import format_inspector
+
+from glance.common import exception
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+image_format_opts = [
+    cfg.ListOpt('vmdk_allowed_types',
+                default=['streamOptimized', 'monolithicSparse'],
+                help='VMDK create types (createType) allowed. Only the '
+                     'conversion of images reads this option: the '
+                     'inspection of uploaded data allows only '
+                     'streamOptimized and monolithicSparse.'),
+    cfg.BoolOpt('require_image_format_match', default=True,
+                help='Refuse image data that is not of the format its '
+                     'disk_format says (or whose format cannot be '
+                     'determined). When False, such data is accepted '
+                     'without a virtual_size; safety check failures are '
+                     'refused either way.'),
+    cfg.ListOpt('gpt_safety_checks_nonfatal', default=[],
+                help='Names of the safety checks that do not refuse data '
+                     'found to be a GPT disk (the one GPT check is '
+                     '"mbr": the protective MBR must be sane).'),
+]
+CONF.register_opts(image_format_opts, group='image_format')
+
+
+def list_opts():
+    return [('image_format', image_format_opts)]
+
+
+class InvalidImageData(exception.UnsupportedMediaType):
+    """Image data refused by its inspection (415 on PUT /file)."""
+    message = 'Image data is invalid.'
+
+    def __init__(self, message):
+        # Worded as the detail under webob's 415 explanation, as upstream.
+        super().__init__(message, as_detail=True)
+
+
+def for_image(image):
+    """The Inspection of the data of `image`, or None when its data is
+    not inspected: as upstream, only the data of 'bare' images is (in
+    any other container the disk is not at the start of the data)."""
+    if image['container_format'] != 'bare':
+        return None
+    return Inspection(image['disk_format'])
+
+
+class Inspection:
+    """The inspection of one image's data, for its disk_format."""
+
+    def __init__(self, disk_format):
+        self.disk_format = disk_format
+        self.wrapper = None
+
+    def wrap(self, chunks):
+        """`chunks` (an iterable of bytes), passing through the
+        inspectors on their way."""
+        self.wrapper = format_inspector.InspectWrapper(iter(chunks))
+        return self.wrapper
+
+    def verdict(self):
+        """The virtual size of the data once it has all passed (None when
+        unknown), or InvalidImageData saying why the data is refused."""
+        try:
+            inspector, virtual_size = self._matching_inspector()
+            inspector.safety_check()
+        except format_inspector.SafetyCheckFailed as error:
+            fatal = set(error.failures) - set(
+                CONF.image_format.gpt_safety_checks_nonfatal)
+            if self.disk_format in ('aki', 'ari'):
+                # Kernels and ramdisks may carry a deliberately broken MBR.
+                fatal.discard('mbr')
+            if inspector.NAME == 'gpt' and not fatal:
+                LOG.warning('Non-fatal %s', error)
+                return virtual_size or None
+            reasons = '; '.join('%s: %s' % (name, error.failures[name])
+                                for name in sorted(error.failures))
+            LOG.warning('Image %s %s', inspector, error)
+            # Beyond upstream: which checks failed, and why.
+            raise InvalidImageData('Image failed safety checks (%s)'
+                                   % reasons)
+        except format_inspector.ImageFormatError as error:
+            # A mismatch, several formats at once, or an incomplete file.
+            if CONF.image_format.require_image_format_match:
+                raise InvalidImageData(str(error))
+            LOG.warning('Image format %s did not match; unable to calculate '
+                        'virtual size', self.disk_format)
+            return None
+        except Exception as error:
+            LOG.error('Unable to determine stream format because: %s', error)
+            if CONF.image_format.require_image_format_match:
+                raise InvalidImageData(
+                    'Image format inspection failed: %s' % error)
+            return None
+        return virtual_size or None
+
+    def _matching_inspector(self):
+        """(inspector, virtual size) of the detected format under the
+        disk_format rules; ImageFormatError if it does not fit."""
+        matches = {str(i): i for i in self.wrapper.formats}
+        if matches.keys() == {'iso', 'gpt'}:
+            # A bootable ISO has a GPT boot loader in front: an ISO.
+            inspector = matches['iso']
+        else:
+            # Any other several formats at once raise here.
+            inspector = self.wrapper.format
+        detected = str(inspector)
+        if detected == self.disk_format:
+            return inspector, inspector.virtual_size
+        if detected == 'raw' \
+                and self.disk_format not in format_inspector.ALL_FORMATS:
+            # ami, aki, ari, ploop...: nothing to recognise them by.
+            return inspector, None
+        if self.disk_format == 'raw':
+            # Taken as raw bytes (the detected format's checks still run).
+            LOG.warning('Image claims %r disk_format but is actually %r',
+                        self.disk_format, detected)
+            return inspector, inspector.actual_size
+        raise format_inspector.ImageFormatError(
+            'Image disk_format %s does not match stream data %s'
+            % (self.disk_format, detected))
