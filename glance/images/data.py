@@ -57,7 +57,7 @@ class HashingLimitedStream:
     (`expected_size`, None: not declared), and StorageQuotaFull when
     `upload` (an uploads.Upload, or None) cannot reserve what came
     (Upload.received). `inspection` (an inspection.Inspection, or None)
-    sees the chunks too, in line: past the first chunk its inspectors
+    sees the chunks too, in line: past the first MiBs its inspectors
     only count bytes (about 30 us a 4 MiB chunk, measured), less than a
     thread hand-off costs.
     """

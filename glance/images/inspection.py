@@ -64,18 +64,49 @@ def for_image(image):
     return Inspection(image['disk_format'])
 
 
+# The inspectors find some headers through others (VHDX: its region
+# table, then the metadata, then the disk size), one level per piece they
+# are fed: fed in the pieces upstream's stores write (64 KiB), they find
+# them all. Past FINE_BYTES, or once every inspector has decided, whole
+# chunks: the inspectors then only count bytes, and the pieces would
+# cost more than the hashing (0.5 s a GiB against 8 ms, measured).
+PIECE_SIZE = 64 * 1024
+FINE_BYTES = 32 * 1024 * 1024
+
+
+class _Piece:
+    """The source of an InspectWrapper that is handed the bytes."""
+    piece = b''
+
+    def read(self, size):
+        return self.piece
+
+
 class Inspection:
     """The inspection of one image's data, for its disk_format."""
 
     def __init__(self, disk_format):
         self.disk_format = disk_format
-        self.wrapper = None
+        self.source = _Piece()
+        self.wrapper = format_inspector.InspectWrapper(self.source)
+        self.position = 0
 
     def wrap(self, chunks):
         """`chunks` (an iterable of bytes), passing through the
         inspectors on their way."""
-        self.wrapper = format_inspector.InspectWrapper(iter(chunks))
-        return self.wrapper
+        for chunk in chunks:
+            if self.position < FINE_BYTES and self.wrapper.formats is None:
+                for start in range(0, len(chunk), PIECE_SIZE):
+                    self._feed(chunk[start:start + PIECE_SIZE])
+            else:
+                self._feed(chunk)
+            self.position += len(chunk)
+            yield chunk
+        self.wrapper.close()  # the end: inspectors waiting for it decide
+
+    def _feed(self, piece):
+        self.source.piece = piece
+        self.wrapper.read(len(piece))
 
     def verdict(self):
         """The virtual size of the data once it has all passed (None when
