@@ -4,6 +4,9 @@ import hashlib
 
 import pytest
 
+import glance.db
+from glance.db import images as image_db
+
 from tests.helpers import IMAGE_DATA
 from tests.helpers import create
 from tests.helpers import file_path
@@ -255,6 +258,11 @@ def test_v1_refuses_a_qcow2_with_a_backing_file(client, stored_files):
     assert response.status_int == 415, response.text
     assert 'backing_file: Image has a backing file' in response.text
     assert stored_files() == []
+    # As the classic API leaves any failed upload.
+    with glance.db.reading() as session:
+        [image] = image_db.image_list(session, None, True,
+                                      include_deleted=True)
+    assert (image['name'], image['status']) == ('evil', 'killed')
 
 
 def test_v1_sets_the_virtual_size(client):
