@@ -268,3 +268,34 @@ def test_v1_refuses_a_qcow2_with_a_backing_file(client, stored_files):
 def test_v1_sets_the_virtual_size(client):
     image = create(client, qcow2_image(GiB), disk_format='qcow2')
     assert image['virtual_size'] == GiB
+
+
+# --- the inspection itself ----------------------------------------------------
+
+def chunks_of(data, size):
+    return [data[start:start + size] for start in range(0, len(data), size)]
+
+
+@pytest.mark.parametrize('disk_format, data', [
+    ('raw', IMAGE_DATA * 8192),            # 8 MiB
+    ('raw', gpt_disk(size=8 * 2 ** 20)),   # a GPT disk taken as raw
+])
+def test_inspectors_stop_once_decided_but_the_size_is_all_the_bytes(
+        disk_format, data):
+    from glance.images import inspection
+    checked = inspection.Inspection(disk_format)
+    passed = b''.join(checked.wrap(chunks_of(data, 65536)))
+    assert passed == data
+    # Fed only until every inspector had decided...
+    assert checked.wrapper.format.actual_size < len(data)
+    # ...the virtual size is still that of all the data.
+    assert checked.verdict() == len(data)
+
+
+def test_a_qcow2_in_one_chunk_or_many_is_sized_alike():
+    from glance.images import inspection
+    data = qcow2_image(GiB, size=2 ** 20)
+    for size in (len(data), 65536, 512, 7):
+        checked = inspection.Inspection('qcow2')
+        assert b''.join(checked.wrap(chunks_of(data, size))) == data
+        assert checked.verdict() == GiB
