@@ -6,7 +6,7 @@ import pytest
 
 import glance.db
 from glance.db import images as image_db
-
+from glance.images import inspection
 from tests.helpers import IMAGE_DATA
 from tests.helpers import create
 from tests.helpers import file_path
@@ -270,7 +270,7 @@ def test_v1_sets_the_virtual_size(client):
     assert image['virtual_size'] == GiB
 
 
-# --- the inspection itself ----------------------------------------------------
+# --- the inspection itself ---------------------------------------------------
 
 def chunks_of(data, size):
     return [data[start:start + size] for start in range(0, len(data), size)]
@@ -282,7 +282,6 @@ def chunks_of(data, size):
 ])
 def test_inspectors_stop_once_decided_but_the_size_is_all_the_bytes(
         disk_format, data):
-    from glance.images import inspection
     checked = inspection.Inspection(disk_format)
     passed = b''.join(checked.wrap(chunks_of(data, 65536)))
     assert passed == data
@@ -293,7 +292,6 @@ def test_inspectors_stop_once_decided_but_the_size_is_all_the_bytes(
 
 
 def test_a_qcow2_in_one_chunk_or_many_is_sized_alike():
-    from glance.images import inspection
     data = qcow2_image(GiB, size=2 ** 20)
     for size in (len(data), 65536, 512, 7):
         checked = inspection.Inspection('qcow2')
