@@ -1,9 +1,11 @@
 """Image data: upload (queued -> saving -> active) and download.
 
 Bytes are streamed in chunks; md5 (`checksum`) and the multihash
-(`os_hash_algo`/`os_hash_value`) are computed as the chunks pass, and the
+(`os_hash_algo`/`os_hash_value`) are computed as the chunks pass, the
+disk format is inspected on the way (glance.images.inspection: the data
+of a bare image must be what its disk_format says, and safe), and the
 size limits are enforced on the running total, so no image is ever held in
-memory.
+memory nor read twice.
 """
 import hashlib
 import logging
