@@ -10,6 +10,7 @@ from glance.common import config
 from glance.common import server
 from glance.common import uri_filter
 import glance.db
+from glance.images import inspection
 from glance.images import quotas
 from glance.images import rules
 from glance.images import uploads
@@ -20,7 +21,8 @@ def list_api_opts():
     for group, opts in itertools.chain(
             config.list_opts(), server.list_opts(), glance.db.list_opts(),
             quotas.list_opts(), rules.list_opts(), uploads.list_opts(),
-            schemas.list_opts(), store.list_opts(), uri_filter.list_opts(),
+            schemas.list_opts(), inspection.list_opts(), store.list_opts(),
+            uri_filter.list_opts(),
             [(None, versions.versions_opts), (None, common.paging_opts),
              (None, context.context_opts)]):
         groups.setdefault(group, []).extend(opts)

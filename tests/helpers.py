@@ -14,6 +14,7 @@ import io
 import json
 import os
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -175,6 +176,58 @@ def served_routes():
 # 1024 bytes, each position distinguishable
 IMAGE_DATA = bytes(range(256)) * 4
 MISSING_ID = '00000000-0000-4000-8000-000000000000'
+
+
+# -- disk images built in code (format inspection) ---------------------------
+# Just the headers oslo.utils' inspectors read, followed by `size` bytes
+# in all: the functional tests use qemu-img's real images.
+
+def qcow2_image(virtual_size, size=65536, version=3, backing_file=None,
+                data_file=False):
+    """A qcow2 header (v2 or v3) and padding; backing_file: a name
+    written after the header; data_file: the external data file bit."""
+    backing_offset = 512 if backing_file else 0
+    header = struct.pack('>4sIQIIQ', b'QFI\xfb', version, backing_offset,
+                         len(backing_file or ''), 16, virtual_size)
+    header = header.ljust(72, b'\0')
+    if version >= 3:
+        incompatible = 4 if data_file else 0  # bit 2: external data file
+        header += struct.pack('>QQQII', incompatible, 0, 0, 4, 104)
+    data = header.ljust(512, b'\0') + (backing_file or '').encode()
+    return data.ljust(size, b'\0')
+
+
+def iso_image(blocks=32):
+    """An ISO 9660 file system of `blocks` 2048-byte blocks: 16 blocks of
+    system area, then the primary volume descriptor."""
+    descriptor = bytearray(2048)
+    descriptor[0:7] = b'\x01CD001\x01'
+    descriptor[80:88] = struct.pack('<I', blocks) + struct.pack('>I', blocks)
+    descriptor[128:132] = struct.pack('<H', 2048) + struct.pack('>H', 2048)
+    return (bytes(32768) + bytes(descriptor)).ljust(blocks * 2048, b'\0')
+
+
+def gpt_disk(size=65536, boot_flag=0, extra_partition=False):
+    """A disk whose MBR is GPT's protective one (a 0xEE partition from LBA
+    1); boot_flag other than 0/0x80, or a second partition, are what the
+    inspector's 'mbr' check refuses."""
+    mbr = bytearray(512)
+    sectors = size // 512 - 1
+    mbr[446:462] = struct.pack('<B3BB3BII', boot_flag, 0, 2, 0, 0xEE,
+                               0xFF, 0xFF, 0xFF, 1, sectors)
+    if extra_partition:
+        mbr[462:478] = struct.pack('<B3BB3BII', 0, 0, 3, 0, 0x83,
+                                   0xFF, 0xFF, 0xFF, 2, 1)
+    mbr[510:512] = b'\x55\xaa'
+    return bytes(mbr).ljust(size, b'\0')
+
+
+def vmdk_descriptor(create_type='monolithicFlat', extent='disk-flat.vmdk'):
+    """A VMDK text descriptor whose extent is the file `extent`."""
+    return ('# Disk DescriptorFile\nversion=1\nCID=fffffffe\n'
+            'parentCID=ffffffff\ncreateType="%s"\n\n'
+            '# Extent description\nRW 2048 FLAT "%s" 0\n\n'
+            'ddb.virtualHWVersion = "4"\n' % (create_type, extent)).encode()
 
 
 def show(client, image_id):

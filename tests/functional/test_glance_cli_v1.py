@@ -226,7 +226,7 @@ def test_list_filters_and_all_tenants(glance, unique):
 
 def test_a_v2_image_through_the_v1_cli(glance, glance_api, unique):
     response = requests.post(glance_api.url + '/v2/images', json={
-        'name': unique, 'disk_format': 'qcow2', 'container_format': 'bare',
+        'name': unique, 'disk_format': 'ploop', 'container_format': 'bare',
         'visibility': 'public', 'os_distro': 'fedora'}, timeout=TIMEOUT)
     assert response.status_code == 201
     image = response.json()
@@ -240,7 +240,7 @@ def test_a_v2_image_through_the_v1_cli(glance, glance_api, unique):
 
     assert (shown['name'], shown['is_public'], shown['status']) == (
         unique, 'True', 'active')
-    assert shown['disk_format'] == 'qcow2'
+    assert shown['disk_format'] == 'ploop'
     assert shown["Property 'os_distro'"] == 'fedora'
     assert shown['size'] == str(len(b'v2 data'))
 

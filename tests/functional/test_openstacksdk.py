@@ -91,7 +91,7 @@ def test_cloud_create_image_from_a_file_and_wait(conn, glance_api, unique,
 
 def test_proxy_create_image_with_data(conn, unique, data):
     image = conn.image.create_image(
-        name=unique, data=io.BytesIO(data), disk_format='qcow2',
+        name=unique, data=io.BytesIO(data), disk_format='ploop',
         container_format='bare', visibility='private', min_ram=512,
         wait=True, timeout=TIMEOUT)
 
@@ -101,7 +101,7 @@ def test_proxy_create_image_with_data(conn, unique, data):
     assert fetched.status == 'active'
     assert fetched.size == len(data)
     assert (fetched.disk_format, fetched.visibility, fetched.min_ram) == (
-        'qcow2', 'private', 512)
+        'ploop', 'private', 512)
     assert fetched.checksum == hashlib.md5(data).hexdigest()
     assert fetched.hash_value == hashlib.sha512(data).hexdigest()
 

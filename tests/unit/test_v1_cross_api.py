@@ -27,7 +27,7 @@ def v1_show(client, image_id):
 # --- made through v1 ---------------------------------------------------------
 
 def test_a_v1_image_through_v2(client):
-    image = create(client, DATA, name='from v1', disk_format='qcow2',
+    image = create(client, DATA, name='from v1', disk_format='ploop',
                    min_ram=256, min_disk=3, protected='true',
                    properties={'os_distro': 'cirros', 'Arch': 'x86_64'})
 
@@ -36,7 +36,7 @@ def test_a_v1_image_through_v2(client):
     assert v2['name'] == 'from v1'
     assert v2['status'] == 'active'
     assert v2['visibility'] == 'shared'
-    assert (v2['disk_format'], v2['container_format']) == ('qcow2', 'bare')
+    assert (v2['disk_format'], v2['container_format']) == ('ploop', 'bare')
     assert (v2['min_ram'], v2['min_disk'], v2['protected']) == (256, 3, True)
     assert v2['size'] == len(DATA)
     assert v2['checksum'] == hashlib.md5(DATA).hexdigest()

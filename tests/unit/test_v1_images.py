@@ -40,7 +40,7 @@ def status_of(client, image):
 
 def test_create_with_data_answers_the_active_image(client):
     response = client.post('/v1/images', DATA, headers=meta_headers(
-        name='cirros', disk_format='qcow2', container_format='bare',
+        name='cirros', disk_format='ploop', container_format='bare',
         properties={'distro': 'cirros'}), content_type=DATA_TYPE)
 
     assert response.status_int == 201
@@ -53,7 +53,7 @@ def test_create_with_data_answers_the_active_image(client):
     assert image['status'] == 'active'
     assert image['size'] == len(DATA)
     assert image['checksum'] == MD5
-    assert (image['disk_format'], image['container_format']) == ('qcow2',
+    assert (image['disk_format'], image['container_format']) == ('ploop',
                                                                  'bare')
     assert image['is_public'] is False
     assert image['deleted'] is False

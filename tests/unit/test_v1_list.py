@@ -37,7 +37,7 @@ def three(client):
                    properties={'distro': distro})
             for name, size, disk_format, min_ram, distro in (
                 ('b-image', 10, 'raw', 0, 'ubuntu'),
-                ('c-image', 30, 'qcow2', 512, 'fedora'),
+                ('c-image', 30, 'ploop', 512, 'fedora'),
                 ('a-image', 20, 'raw', 1024, 'ubuntu'))]
 
 
