@@ -246,7 +246,7 @@ def v2_paths():
     no_content = {'204': _response('Done.')}
     image_path = '/v2/images/{image_id}'
     paths = {}
-    for name in ('image', 'images', 'member', 'members'):
+    for name in ('image', 'images', 'member', 'members', 'task', 'tasks'):
         paths['/v2/schemas/' + name] = {'get': _operation(
             'getSchema' + name.capitalize(), 'The %s JSON schema' % name,
             'v2 schemas', dict({'200': _response(
@@ -349,7 +349,63 @@ def v2_paths():
                              dict(no_content, **_errors(404))),
     }
     paths.update(stores_paths())
+    paths.update(tasks_paths())
     return paths
+
+
+def task_create_schema():
+    return {'type': 'object', 'required': ['type', 'input'], 'properties': {
+        'type': {'enum': ['import', 'api_image_import', 'location_import']},
+        'input': {'type': ['object', 'null'], 'properties': {
+            'import_from': {'type': 'string'},
+            'import_from_format': {'type': 'string'},
+            'image_properties': {'type': 'object'}}}}}
+
+
+def tasks_paths():
+    """The tasks API (admin only by default: tasks_api_access)."""
+    task = _json(_ref('task'))
+    task_id = _path('task_id', 'The id of a task.')
+    list_parameters = [
+        _query('status', {'enum': ['pending', 'processing', 'success',
+                                   'failure']}),
+        _query('type', {'enum': ['import']}),
+        _query('sort_key', {'type': 'string'}),
+        _query('sort_dir', {'enum': ['asc', 'desc']}),
+        _query('marker', {'type': 'string', 'format': 'uuid'}),
+        _query('limit', {'type': 'integer', 'minimum': 0}),
+    ]
+    return {
+        '/v2/tasks': {
+            'get': _operation(
+                'listTasks', 'List tasks', 'v2 tasks',
+                dict({'200': _response('A page of tasks.',
+                                       _json(_ref('tasks')))}, **_errors()),
+                parameters=list_parameters),
+            'post': _operation(
+                'createTask', 'Create a task (legacy import)', 'v2 tasks',
+                dict({'201': _response('The task.', task)}, **_errors()),
+                body=_body(_json(task_create_schema()))),
+        },
+        '/v2/tasks/{task_id}': {
+            'parameters': [task_id],
+            'get': _operation('showTask', 'Show a task', 'v2 tasks',
+                              dict({'200': _response('The task.', task)},
+                                   **_errors(404))),
+            'delete': _operation(
+                'deleteTask', 'Not allowed: tasks expire', 'v2 tasks',
+                dict({'405': _response('Not allowed.')}, **_errors())),
+        },
+        '/v2/images/{image_id}/tasks': {
+            'parameters': [IMAGE_ID],
+            'get': _operation(
+                'listImageTasks', 'The tasks of an image', 'v2 tasks',
+                dict({'200': _response('The tasks.', _json({
+                    'type': 'object', 'required': ['tasks'],
+                    'properties': {'tasks': {'type': 'array'}}}))},
+                    **_errors(404))),
+        },
+    }
 
 
 def stores_schema(detail):
@@ -644,6 +700,8 @@ def component_schemas(all_schemas):
         'images': all_schemas.images.document(),
         'member': all_schemas.member.document(),
         'members': all_schemas.members.document(),
+        'task': all_schemas.task.document(),
+        'tasks': all_schemas.tasks.document(),
         'imageResponse': image_response_schema(),
         'versions': versions_schema(),
     }
