@@ -14,6 +14,8 @@ definitions the API itself works with, so that it cannot drift from them:
 for a configuration file. It is not served by the API: upstream's paths
 answer exactly as upstream's do.
 """
+import copy
+
 from oslo_config import cfg
 
 from glance import version
@@ -362,9 +364,20 @@ def task_create_schema():
             'image_properties': {'type': 'object'}}}}}
 
 
+def task_response_schema(document):
+    """A task (or a list of task stubs) as answered: the schema served,
+    with `owner` null for the tasks of a caller without a project (the
+    default flavor's, as upstream's unauthenticated context)."""
+    document = copy.deepcopy(document)
+    items = document['properties'].get('tasks', {}).get('items')
+    for task in (items or document,):
+        task['properties']['owner']['type'] = ['string', 'null']
+    return document
+
+
 def tasks_paths():
     """The tasks API (admin only by default: tasks_api_access)."""
-    task = _json(_ref('task'))
+    task = _json(_ref('taskResponse'))
     task_id = _path('task_id', 'The id of a task.')
     list_parameters = [
         _query('status', {'enum': ['pending', 'processing', 'success',
@@ -380,7 +393,8 @@ def tasks_paths():
             'get': _operation(
                 'listTasks', 'List tasks', 'v2 tasks',
                 dict({'200': _response('A page of tasks.',
-                                       _json(_ref('tasks')))}, **_errors()),
+                                       _json(_ref('tasksResponse')))},
+                     **_errors()),
                 parameters=list_parameters),
             'post': _operation(
                 'createTask', 'Create a task (legacy import)', 'v2 tasks',
@@ -702,6 +716,8 @@ def component_schemas(all_schemas):
         'members': all_schemas.members.document(),
         'task': all_schemas.task.document(),
         'tasks': all_schemas.tasks.document(),
+        'taskResponse': task_response_schema(all_schemas.task.document()),
+        'tasksResponse': task_response_schema(all_schemas.tasks.document()),
         'imageResponse': image_response_schema(),
         'versions': versions_schema(),
     }

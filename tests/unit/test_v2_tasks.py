@@ -102,6 +102,7 @@ def test_task_schemas(client):
 
 @pytest.mark.parametrize('body, message', [
     ({'input': {}}, "Task 'type' is required"),
+    (['type', 'input'], "Task 'type' is required"),
     ({'type': 'import'}, "Task 'input' is required"),
     ({'type': 'export', 'input': {}},
      "Provided object does not match schema 'task': 'export' is not one of"),

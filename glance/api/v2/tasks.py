@@ -34,10 +34,10 @@ class RequestDeserializer(wsgi.Deserializer):
         if not request.has_body():
             raise _bad_request('Body expected in request.')
         body = request.json_body_or_error()
-        if isinstance(body, dict):
-            for name in REQUIRED:
-                if name not in body:
-                    raise _bad_request("Task '%s' is required" % name)
+        for name in REQUIRED:
+            # (Any other JSON than an object lacks them too.)
+            if not isinstance(body, dict) or name not in body:
+                raise _bad_request("Task '%s' is required" % name)
         self.schemas.task.validate(body)
         return {'task_type': body['type'], 'task_input': body['input']}
 
