@@ -373,19 +373,6 @@ def test_a_slow_upload_outlasts_the_timeouts(server):
 
 # -- stopping: last, as each server's tests run in this file's order --------
 
-def test_sigterm_stops_the_server_after_uploads(server):
-    """SIGTERM stops the server and its workers (which have uploaded on
-    threads) within the launcher's patience, without a SIGKILL."""
-    image_id = create_image(server)
-    response = requests.put(
-        f'{server.url}/v2/images/{image_id}/file', data=DATA,
-        headers={'Content-Type': 'application/octet-stream'},
-        timeout=TIMEOUT)
-    assert response.status_code == 204
-
-    assert server.stop() == 0, server.log()[-3000:]
-
-
 def test_an_import_task_runs_beside_the_requests(server):
     """The legacy import task runs in the worker (a green thread of the
     daemon, a thread under uwsgi and gunicorn) while requests go on."""
@@ -417,3 +404,17 @@ def test_an_import_task_runs_beside_the_requests(server):
     assert task['status'] == 'success', task
     image = show(server, task['result']['image_id'])
     assert (image['status'], image['size']) == ('active', 4 * MiB)
+
+
+def test_sigterm_stops_the_server_after_uploads(server):
+    """SIGTERM stops the server and its workers (which have uploaded on
+    threads) within the launcher's patience, without a SIGKILL."""
+    image_id = create_image(server)
+    response = requests.put(
+        f'{server.url}/v2/images/{image_id}/file', data=DATA,
+        headers={'Content-Type': 'application/octet-stream'},
+        timeout=TIMEOUT)
+    assert response.status_code == 204
+
+    assert server.stop() == 0, server.log()[-3000:]
+
