@@ -11,6 +11,7 @@ load_app(); on SIGHUP the daemon reads the files again
 from glance import store
 from glance.common import config
 import glance.db
+from glance.images import legacy_import  # noqa: F401 (its sweep)
 from glance.images import uploads
 import glance.opts  # noqa: F401 (every option registered: see build_app)
 

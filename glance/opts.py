@@ -14,6 +14,7 @@ from glance.images import inspection
 from glance.images import quotas
 from glance.images import rules
 from glance.images import uploads
+from glance.tasks import records as task_records
 
 
 def list_api_opts():
@@ -22,7 +23,7 @@ def list_api_opts():
             config.list_opts(), server.list_opts(), glance.db.list_opts(),
             quotas.list_opts(), rules.list_opts(), uploads.list_opts(),
             schemas.list_opts(), inspection.list_opts(), store.list_opts(),
-            uri_filter.list_opts(),
+            uri_filter.list_opts(), task_records.list_opts(),
             [(None, versions.versions_opts), (None, common.paging_opts),
              (None, context.context_opts)]):
         groups.setdefault(group, []).extend(opts)

@@ -14,6 +14,8 @@ definitions the API itself works with, so that it cannot drift from them:
 for a configuration file. It is not served by the API: upstream's paths
 answer exactly as upstream's do.
 """
+import copy
+
 from oslo_config import cfg
 
 from glance import version
@@ -246,7 +248,7 @@ def v2_paths():
     no_content = {'204': _response('Done.')}
     image_path = '/v2/images/{image_id}'
     paths = {}
-    for name in ('image', 'images', 'member', 'members'):
+    for name in ('image', 'images', 'member', 'members', 'task', 'tasks'):
         paths['/v2/schemas/' + name] = {'get': _operation(
             'getSchema' + name.capitalize(), 'The %s JSON schema' % name,
             'v2 schemas', dict({'200': _response(
@@ -349,7 +351,75 @@ def v2_paths():
                              dict(no_content, **_errors(404))),
     }
     paths.update(stores_paths())
+    paths.update(tasks_paths())
     return paths
+
+
+def task_create_schema():
+    return {'type': 'object', 'required': ['type', 'input'], 'properties': {
+        'type': {'enum': ['import', 'api_image_import', 'location_import']},
+        'input': {'type': ['object', 'null'], 'properties': {
+            'import_from': {'type': 'string'},
+            'import_from_format': {'type': 'string'},
+            'image_properties': {'type': 'object'}}}}}
+
+
+def task_response_schema(document):
+    """A task (or a list of task stubs) as answered: the schema served,
+    with `owner` null for the tasks of a caller without a project (the
+    default flavor's, as upstream's unauthenticated context)."""
+    document = copy.deepcopy(document)
+    items = document['properties'].get('tasks', {}).get('items')
+    for task in (items or document,):
+        task['properties']['owner']['type'] = ['string', 'null']
+    return document
+
+
+def tasks_paths():
+    """The tasks API (admin only by default: tasks_api_access)."""
+    task = _json(_ref('taskResponse'))
+    task_id = _path('task_id', 'The id of a task.')
+    list_parameters = [
+        _query('status', {'enum': ['pending', 'processing', 'success',
+                                   'failure']}),
+        _query('type', {'enum': ['import']}),
+        _query('sort_key', {'type': 'string'}),
+        _query('sort_dir', {'enum': ['asc', 'desc']}),
+        _query('marker', {'type': 'string', 'format': 'uuid'}),
+        _query('limit', {'type': 'integer', 'minimum': 0}),
+    ]
+    return {
+        '/v2/tasks': {
+            'get': _operation(
+                'listTasks', 'List tasks', 'v2 tasks',
+                dict({'200': _response('A page of tasks.',
+                                       _json(_ref('tasksResponse')))},
+                     **_errors()),
+                parameters=list_parameters),
+            'post': _operation(
+                'createTask', 'Create a task (legacy import)', 'v2 tasks',
+                dict({'201': _response('The task.', task)}, **_errors()),
+                body=_body(_json(task_create_schema()))),
+        },
+        '/v2/tasks/{task_id}': {
+            'parameters': [task_id],
+            'get': _operation('showTask', 'Show a task', 'v2 tasks',
+                              dict({'200': _response('The task.', task)},
+                                   **_errors(404))),
+            'delete': _operation(
+                'deleteTask', 'Not allowed: tasks expire', 'v2 tasks',
+                dict({'405': _response('Not allowed.')}, **_errors())),
+        },
+        '/v2/images/{image_id}/tasks': {
+            'parameters': [IMAGE_ID],
+            'get': _operation(
+                'listImageTasks', 'The tasks of an image', 'v2 tasks',
+                dict({'200': _response('The tasks.', _json({
+                    'type': 'object', 'required': ['tasks'],
+                    'properties': {'tasks': {'type': 'array'}}}))},
+                    **_errors(404))),
+        },
+    }
 
 
 def stores_schema(detail):
@@ -644,6 +714,10 @@ def component_schemas(all_schemas):
         'images': all_schemas.images.document(),
         'member': all_schemas.member.document(),
         'members': all_schemas.members.document(),
+        'task': all_schemas.task.document(),
+        'tasks': all_schemas.tasks.document(),
+        'taskResponse': task_response_schema(all_schemas.task.document()),
+        'tasksResponse': task_response_schema(all_schemas.tasks.document()),
         'imageResponse': image_response_schema(),
         'versions': versions_schema(),
     }

@@ -31,8 +31,8 @@ CONF.register_opts(versions_opts)
 # versions in this order (not sorted) for a single store without cache.
 V2_VERSIONS = [
     ('2.15', {'stores-detail'}),
-    ('2.13', {'multistore', 'image-tasks'}),
-    ('2.12', {'multistore', 'usage'}),
+    ('2.13', {'multistore', 'usage'}),
+    ('2.12', {'multistore', 'image-tasks'}),
     ('2.11', {'multistore', 'store-delete'}),
     ('2.10', {'multistore', 'store-delete'}),
     ('2.9', {'multistore'}),
@@ -51,7 +51,8 @@ V1_VERSIONS = ['1.1', '1.0']
 
 # The features of the Image API this service has.
 FEATURES = frozenset(['images', 'members', 'deactivate', 'locations',
-                      'community-visibility', 'hidden', 'multihash'])
+                      'community-visibility', 'hidden', 'multihash', 'tasks',
+                      'image-tasks'])
 # And those it has in the multi-store mode (enabled_backends set) only,
 # as upstream lists the multi-store versions only then.
 MULTISTORE_FEATURES = frozenset(['multistore', 'store-delete',

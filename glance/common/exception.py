@@ -163,3 +163,12 @@ class StoreUnavailable(StoreError):
 class BadStoreConfiguration(StoreError):
     message = ('Store %(store_name)s could not be configured correctly: '
                '%(reason)s')
+
+
+class TaskNotFound(NotFound):
+    message = 'Task with the given id %(task_id)s was not found'
+
+
+class InvalidTaskStatusTransition(Conflict):
+    message = 'Status transition from %(cur_status)s to %(new_status)s is ' \
+              'not allowed'

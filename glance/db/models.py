@@ -179,3 +179,51 @@ class StorageOwner(Base):
     __table_args__ = (MYSQL_OPTIONS,)
 
     owner: Mapped[str] = mapped_column(String(255), primary_key=True)
+
+
+class Task(Base):
+    """A task (upstream's shape: the row, and its JSON blobs in
+    task_info). Beyond upstream, a task being processed records which
+    process carries it on and until when (node, process,
+    lease_expires_at, renewed with the uploads' leases), so that a task
+    whose process died is found and failed by a sweep
+    (glance.images.legacy_import)."""
+    __tablename__ = 'tasks'
+    __table_args__ = (
+        Index('ix_tasks_type', 'type'),
+        Index('ix_tasks_status', 'status'),
+        Index('ix_tasks_owner', 'owner'),
+        Index('ix_tasks_deleted', 'deleted'),
+        Index('ix_tasks_updated_at', 'updated_at'),
+        Index('ix_tasks_image_id', 'image_id'),
+        Index('ix_tasks_lease_expires_at', 'lease_expires_at'),
+        MYSQL_OPTIONS,
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    type: Mapped[str] = mapped_column(String(30), nullable=False)
+    status: Mapped[str] = mapped_column(String(30), nullable=False)
+    owner: Mapped[str | None] = mapped_column(String(255))
+    expires_at: Mapped[object | None] = mapped_column(Timestamp)
+    created_at: Mapped[object] = mapped_column(Timestamp, nullable=False)
+    updated_at: Mapped[object | None] = mapped_column(Timestamp)
+    deleted_at: Mapped[object | None] = mapped_column(Timestamp)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    image_id: Mapped[str | None] = mapped_column(String(36))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    user_id: Mapped[str | None] = mapped_column(String(64))
+    node: Mapped[str | None] = mapped_column(String(255))
+    process: Mapped[str | None] = mapped_column(String(255))
+    lease_expires_at: Mapped[object | None] = mapped_column(Timestamp)
+
+
+class TaskInfo(Base):
+    __tablename__ = 'task_info'
+    __table_args__ = (MYSQL_OPTIONS,)
+
+    task_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey('tasks.id'), primary_key=True)
+    # JSON text
+    input: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str | None] = mapped_column(Text)

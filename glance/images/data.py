@@ -154,6 +154,12 @@ def copy_from(context, image_id, url, size=None, checksum=None,
     _store_data(context, image_id, open_chunks, size, checksum, on_failure)
 
 
+def store_from(context, image_id, open_chunks, on_failure='queued'):
+    """Store the chunks open_chunks() returns as the data of a queued
+    image (in the default store) and make it active: as `upload`."""
+    _store_data(context, image_id, open_chunks, None, None, on_failure)
+
+
 def _store_data(context, image_id, open_chunks, size, checksum, on_failure,
                 backend=None):
     quota = quotas.storage_quota_bytes()

@@ -20,6 +20,10 @@ process) reclaims the uploads whose lease has expired, or whose process
 on this node is gone: it deletes their leftovers and leaves the image as
 a failed upload does (queued, or killed for the classic API). It also
 finishes the deletions of image data that a dead process left pending.
+
+Other long work (tasks) registers as a LeaseHolder: its leases are
+renewed by the same keeper and its dead work reclaimed by the same
+sweeps.
 """
 import datetime
 import logging
@@ -275,10 +279,45 @@ def start(image, on_failure, quota, backend=None):
 _in_flight = set()
 
 
+class LeaseHolder:
+    """Other long work carried on under leases like the uploads' (tasks):
+    the keeper renews its leases with theirs (`renew(session, node,
+    process, lease_end)`, while `in_flight` holds any of its ids), and
+    every sweep calls its `reclaim_dead()`."""
+
+    def __init__(self, renew, reclaim_dead):
+        self.renew = renew
+        self.reclaim_dead = reclaim_dead
+        self.in_flight = set()
+
+
+_holders = []
+
+
+def register_lease_holder(renew, reclaim_dead):
+    holder = LeaseHolder(renew, reclaim_dead)
+    _holders.append(holder)
+    return holder
+
+
+def lease_end():
+    """When a lease taken or renewed now ends."""
+    return _lease_end()
+
+
+def _leases_in_flight():
+    return bool(_in_flight) or any(h.in_flight for h in _holders)
+
+
 def renew_leases():
     node, process = identity()
+    end = _lease_end()
     with glance.db.writing() as session:
-        upload_db.renew_leases(session, node, process, _lease_end())
+        if _in_flight:
+            upload_db.renew_leases(session, node, process, end)
+        for holder in _holders:
+            if holder.in_flight:
+                holder.renew(session, node, process, end)
 
 
 def _reclaim(upload):
@@ -351,6 +390,9 @@ def remove_stray_partials():
 
 def sweep():
     reclaim_dead_uploads()
+    # After the uploads: a dead task's upload is given up first.
+    for holder in _holders:
+        holder.reclaim_dead()
     finish_pending_deletes()
 
 
@@ -383,7 +425,7 @@ class _Keeper:
                          CONF.upload_sweep_interval)
             time.sleep(period)  # green under eventlet
             try:
-                if _in_flight:
+                if _leases_in_flight():
                     renew_leases()
                 if time.monotonic() - last_sweep \
                         >= CONF.upload_sweep_interval:
@@ -411,6 +453,8 @@ def ensure_keeper():
     with _keeper_lock:
         if _keeper is None or _keeper.pid != os.getpid():
             _in_flight.clear()  # a forked child carries no upload on
+            for holder in _holders:
+                holder.in_flight.clear()
             _keeper = _Keeper()
 
 

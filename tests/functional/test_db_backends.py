@@ -38,6 +38,7 @@ from glance.db import locations as location_db
 from glance.db import members as member_db
 from glance.db import migration
 from glance.db import models
+from glance.db import tasks as task_db
 from glance.db import uploads as upload_db
 
 CONF = config.CONF
@@ -784,6 +785,85 @@ def test_uploads_reserve_claim_and_end(db):
         assert upload_db.upload_delete(session, 'u1', 'p3')
     with glance.db.reading() as session:
         assert upload_db.reserved_by_others(session, 'q') == 5
+
+
+def new_task(session, number, **values):
+    row = {'id': str(uuid.UUID(int=number)), 'type': 'import',
+           'status': 'pending', 'owner': 'q',
+           'created_at': T0 + datetime.timedelta(seconds=number % 3)}
+    row.update(values)
+    return task_db.task_create(session, row, {'n': number, 'text': 'é'})
+
+
+def test_tasks_list_page_show_and_expire(db):
+    with glance.db.writing() as session:
+        for number in range(1, 8):
+            # image_id NULL for some: a nullable key pages through all.
+            new_task(session, number, image_id=None if number % 2
+                     else str(uuid.UUID(int=100 + number % 3)),
+                     owner=None if number == 7 else 'q')
+        new_task(session, 8, owner='other')
+    with glance.db.reading() as session:
+        task = task_db.task_get(session, str(uuid.UUID(int=1)), 'q', False)
+        assert task['input'] == {'n': 1, 'text': 'é'}
+        assert (task['result'], task['message']) == (None, '')
+        with pytest.raises(exception.Forbidden):
+            task_db.task_get(session, str(uuid.UUID(int=8)), 'q', False)
+        everything = task_db.task_list(session, 'q', False)
+        assert len(everything) == 7  # its own and the ownerless one
+        for key in ('created_at', 'image_id', 'owner', 'id'):
+            for direction in ('asc', 'desc'):
+                walked, marker = [], None
+                while True:
+                    page = task_db.task_list(session, 'q', False, None,
+                                             marker, 2, key, direction)
+                    walked += [t['id'] for t in page]
+                    if len(page) < 2:
+                        break
+                    marker = page[-1]['id']
+                assert sorted(walked) == sorted(t['id'] for t in everything)
+                assert len(walked) == 7, (key, direction)
+        assert len(task_db.task_list(session, None, True,
+                                     {'status': 'pending'})) == 8
+    expired = str(uuid.UUID(int=2))
+    with glance.db.writing() as session:
+        task_db.task_update(session, expired, {
+            'status': 'success',
+            'expires_at': T0}, expected_status='pending',
+            result={'image_id': 'x'})
+        task_db.soft_delete_expired(session, 'q')
+    with glance.db.reading() as session:
+        with pytest.raises(exception.TaskNotFound):
+            task_db.task_get(session, expired, 'q', False)
+        assert task_db.task_get(session, expired, None, True,
+                                include_deleted=True)['result'] == {
+            'image_id': 'x'}
+
+
+def test_task_leases_and_claims(db):
+    lease = T0 + datetime.timedelta(minutes=5)
+    with glance.db.writing() as session:
+        new_task(session, 1, status='processing', node='n1', process='p1',
+                 lease_expires_at=T0)
+        new_task(session, 2, status='processing', node='n2', process='p2',
+                 lease_expires_at=lease)
+    with glance.db.reading() as session:
+        found = task_db.sweep_candidates(session, 'n9',
+                                         T0 + datetime.timedelta(minutes=1))
+    assert [t['id'] for t in found] == [str(uuid.UUID(int=1))]
+    [dead] = found
+    with glance.db.writing() as session:
+        task_db.renew_leases(session, 'n1', 'p1', lease)
+        assert not task_db.task_claim(session, dead, 'n9', 'p9', lease)
+    dead['lease_expires_at'] = lease
+    with glance.db.writing() as session:
+        assert task_db.task_claim(session, dead, 'n9', 'p9', lease)
+        with pytest.raises(exception.Conflict):
+            task_db.task_update(session, dead['id'], {'status': 'failure'},
+                                process='p1')
+        task_db.task_update(session, dead['id'], {'status': 'failure'},
+                            expected_status='processing', process='p9',
+                            message='gone')
 
 
 def test_owner_lock_makes_quota_checks_wait(db):

@@ -26,7 +26,11 @@ import requests
 
 from tests.functional.daemon import GlanceApi
 from tests.functional.process import serving
+from tests.functional.test_tasks import SlowHandler
+from tests.functional.test_tasks import import_input
 from tests.helpers import Glance
+from tests.helpers import WebServer
+from tests.helpers import wait_for
 
 openstack = pytest.importorskip('openstack')
 
@@ -73,6 +77,9 @@ SERVERS = {
 SERVER_ERROR = re.compile(r'Traceback|HTTP/1\.[01] 5\d\d\)|Error handling')
 
 DATA = os.urandom(5 * MiB + 3)  # more than one 4 MiB read of the body
+# The import task's source is served on loopback by the test.
+LOOPBACK_SOURCES = ('[import_filtering_opts]\nallowed_hosts = [127.0.0.1]\n'
+                    'allowed_ports = []\n')
 
 
 @pytest.fixture(scope='module', params=sorted(SERVERS))
@@ -83,6 +90,7 @@ def server(request, tmp_path_factory):
     if command and not os.access(command[0], os.X_OK):
         pytest.skip(f'{request.param} is not installed')
     with serving(GlanceApi(tmp_path_factory.mktemp(request.param),
+                           extra_config=LOOPBACK_SOURCES,
                            wsgi_server=command), request.param) as api:
         yield api
 
@@ -365,6 +373,39 @@ def test_a_slow_upload_outlasts_the_timeouts(server):
 
 # -- stopping: last, as each server's tests run in this file's order --------
 
+def test_an_import_task_runs_beside_the_requests(server):
+    """The legacy import task runs in the worker (a green thread of the
+    daemon, a thread under uwsgi and gunicorn) while requests go on."""
+    source = WebServer(handler=SlowHandler)
+    source.server.size, source.server.pause = 4 * MiB, 0.03
+    source.server.started = []
+    source.start()
+    try:
+        response = requests.post(f'{server.url}/v2/tasks', json={
+            'type': 'import',
+            'input': import_input(source.url + '/slow.raw')},
+            timeout=TIMEOUT)
+        assert response.status_code == 201, response.text
+        task_id = response.json()['id']
+        wait_for(lambda: source.server.started, 'the fetch to start')
+        began = time.monotonic()
+        task = requests.get(f'{server.url}/v2/tasks/{task_id}',
+                            timeout=TIMEOUT).json()
+        assert time.monotonic() - began < 1
+        assert task['status'] == 'processing'
+
+        def ended():
+            found = requests.get(f'{server.url}/v2/tasks/{task_id}',
+                                 timeout=TIMEOUT).json()
+            return found['status'] != 'processing' and found
+        task = wait_for(ended, 'the task to end', timeout=TIMEOUT)
+    finally:
+        source.stop()
+    assert task['status'] == 'success', task
+    image = show(server, task['result']['image_id'])
+    assert (image['status'], image['size']) == ('active', 4 * MiB)
+
+
 def test_sigterm_stops_the_server_after_uploads(server):
     """SIGTERM stops the server and its workers (which have uploaded on
     threads) within the launcher's patience, without a SIGKILL."""
@@ -376,3 +417,4 @@ def test_sigterm_stops_the_server_after_uploads(server):
     assert response.status_code == 204
 
     assert server.stop() == 0, server.log()[-3000:]
+

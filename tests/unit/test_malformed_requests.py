@@ -61,6 +61,11 @@ BODYLESS = [
     ('GET', '/v1/images/{image_id}/members/{member_id}'),
     ('DELETE', '/v1/images/{image_id}/members/{member_id}'),
     ('GET', '/v1/shared-images/{member_id}'),
+    ('GET', '/v2/schemas/task'),
+    ('GET', '/v2/schemas/tasks'),
+    ('GET', '/v2/tasks/{task_id}'),
+    ('DELETE', '/v2/tasks/{task_id}'),
+    ('GET', '/v2/images/{image_id}/tasks'),
 ]
 # Lists, which read their query and ignore a body (upstream's too):
 BODY_IGNORED = [
@@ -69,6 +74,7 @@ BODY_IGNORED = [
     ('GET', '/v1/images'),
     ('GET', '/v1/images/detail'),
     ('HEAD', '/v1/images/detail'),
+    ('GET', '/v2/tasks'),
 ]
 # Routes that take a body:
 BODY_TAKEN = [
@@ -81,6 +87,7 @@ BODY_TAKEN = [
     ('PUT', '/v1/images/{image_id}'),
     ('PUT', '/v1/images/{image_id}/members'),
     ('PUT', '/v1/images/{image_id}/members/{member_id}'),
+    ('POST', '/v2/tasks'),
 ]
 
 
@@ -117,7 +124,8 @@ def shared_image(client):
 
 def concrete(path, image_id):
     return path.format(image_id=image_id, member_id=MEMBER, tag_value=TAG,
-                       store_id='file')
+                       store_id='file',
+                       task_id='7b9a4c36-2b8a-4c5e-9f5e-3f2d1c0b9a87')
 
 
 @pytest.mark.parametrize('method, path', BODYLESS)

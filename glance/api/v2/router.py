@@ -7,6 +7,7 @@ from glance.api.v2 import images
 from glance.api.v2 import info
 from glance.api.v2 import schemas
 from glance.api.v2 import stores
+from glance.api.v2 import tasks
 from glance.common import wsgi
 
 
@@ -27,6 +28,12 @@ class SchemasController:
     def members(self, request):
         return self.schemas.members.document()
 
+    def task(self, request):
+        return self.schemas.task.document()
+
+    def tasks(self, request):
+        return self.schemas.tasks.document()
+
 
 class API(wsgi.Router):
     """The /v2 application."""
@@ -37,7 +44,8 @@ class API(wsgi.Router):
         self.redirect_to_slash(mapper)
 
         schemas_resource = wsgi.Resource(SchemasController(all_schemas))
-        for name in ('image', 'images', 'member', 'members'):
+        for name in ('image', 'images', 'member', 'members', 'task',
+                     'tasks'):
             connect(mapper, '/schemas/' + name, schemas_resource,
                     {'GET': name})
 
@@ -76,6 +84,14 @@ class API(wsgi.Router):
         stores_resource = stores.create_resource()
         connect(mapper, '/stores/{store_id}/{image_id}', stores_resource,
                 {'DELETE': 'delete_from_store'})
+
+        tasks_resource = tasks.create_resource(all_schemas)
+        connect(mapper, '/tasks', tasks_resource,
+                {'GET': 'index', 'POST': 'create'})
+        connect(mapper, '/tasks/{task_id}', tasks_resource,
+                {'GET': 'show', 'DELETE': 'delete'})
+        connect(mapper, '/images/{image_id}/tasks', tasks_resource,
+                {'GET': 'image_tasks'})
 
         super().__init__(mapper)
 

@@ -219,6 +219,75 @@ def members_schema(member):
     }, links=[{'rel': 'describedby', 'href': '{schema}'}])
 
 
+def task_properties():
+    return {
+        'id': {'description': 'An identifier for the task',
+               'pattern': UUID_PATTERN, 'type': 'string'},
+        'type': {'description': 'The type of task represented by this '
+                                'content',
+                 'enum': ['import', 'api_image_import', 'location_import'],
+                 'type': 'string'},
+        'status': {'description': 'The current status of this task',
+                   'enum': ['pending', 'processing', 'success', 'failure'],
+                   'type': 'string'},
+        'input': {'description': 'The parameters required by task, JSON '
+                                 'blob',
+                  'type': ['null', 'object']},
+        'result': {'description': 'The result of current task, JSON blob',
+                   'type': ['null', 'object']},
+        'owner': {'description': 'An identifier for the owner of this task',
+                  'type': 'string'},
+        'message': {'description': 'Human-readable informative message only '
+                                   'included when appropriate (usually on '
+                                   'failure)',
+                    'type': 'string'},
+        'image_id': {'description': 'Image associated with the task',
+                     'type': 'string'},
+        'request_id': {'description': 'Human-readable informative '
+                                      'request-id',
+                       'type': 'string'},
+        'user_id': {'description': 'User associated with the task',
+                    'type': 'string'},
+        'expires_at': {'description': 'Datetime when this resource would be '
+                                      'subject to removal',
+                       'type': ['null', 'string']},
+        'created_at': {'description': 'Datetime when this resource was '
+                                      'created',
+                       'type': 'string'},
+        'updated_at': {'description': 'Datetime when this resource was '
+                                      'updated',
+                       'type': 'string'},
+        'self': {'readOnly': True, 'type': 'string'},
+        'schema': {'readOnly': True, 'type': 'string'},
+    }
+
+
+# What a list's stubs leave out of a task.
+TASK_STUB_HIDDEN = ('input', 'result', 'message')
+
+
+def task_schema():
+    return Schema('task', task_properties(), additional_properties=False)
+
+
+def task_stub_schema():
+    properties = task_properties()
+    for name in TASK_STUB_HIDDEN:
+        del properties[name]
+    return Schema('task', properties, additional_properties=False)
+
+
+def tasks_schema(stub):
+    return Schema('tasks', {
+        'tasks': {'type': 'array', 'items': stub.document()},
+        'first': {'type': 'string'},
+        'next': {'type': 'string'},
+        'schema': {'type': 'string'},
+    }, links=[{'rel': 'first', 'href': '{first}'},
+              {'rel': 'next', 'href': '{next}'},
+              {'rel': 'describedby', 'href': '{schema}'}])
+
+
 class Schemas:
     """The schemas as configured when the application was built."""
 
@@ -227,6 +296,8 @@ class Schemas:
         self.images = images_schema(self.image)
         self.member = member_schema()
         self.members = members_schema(self.member)
+        self.task = task_schema()
+        self.tasks = tasks_schema(task_stub_schema())
 
 
 def list_opts():
