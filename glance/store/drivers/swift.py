@@ -31,27 +31,18 @@ import os
 import re
 import secrets
 import threading
+import types
 import urllib.parse
 
-from keystoneauth1 import exceptions as ks_exceptions
-from keystoneauth1 import session as ks_session
-from keystoneauth1.identity import v3
 from oslo_config import cfg
 from oslo_context import context as oslo_context
 from oslo_log import log as logging
-import requests
-from swiftclient import client as swiftclient
-from swiftclient import exceptions as swift_exceptions
-import urllib3
 
 from glance.common import exception
 from glance.store import driver
 from glance.store import location
 
 LOG = logging.getLogger(__name__)
-# swiftclient logs every request and answer at INFO: only its warnings
-# (oslo.log's default_log_levels still overrides this).
-logging.getLogger('swiftclient').logger.setLevel('WARNING')
 
 swift_opts = [
     cfg.BoolOpt('swift_store_auth_insecure', default=False,
@@ -160,9 +151,6 @@ READ_CHUNK_SIZE = 1024 * 1024
 SCHEMES = ('swift+https', 'swift', 'swift+http', 'swift+config')
 _INTERFACES = {'publicURL': 'public', 'adminURL': 'admin',
                'internalURL': 'internal'}
-# What failing to reach Swift or Keystone raises.
-_NETWORK_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError,
-                   OSError, ks_exceptions.ClientException)
 # The segments this driver writes: <object>.<attempt>-<number>.
 _OUR_SEGMENT = re.compile(r'^(?P<prefix>.+\.[A-Za-z0-9]+-)\d{5,}$')
 # The location of the segments of one upload attempt, "<object>.<attempt>-"
@@ -271,13 +259,13 @@ class Reference:
 
     def keystone_auth(self):
         if self.application_credential_id:
-            return v3.ApplicationCredential(
+            return _swift().v3.ApplicationCredential(
                 auth_url=self.auth_address,
                 application_credential_id=self.application_credential_id,
                 application_credential_secret=(
                     self.application_credential_secret))
         project, _, username = (self.user or '').rpartition(':')
-        return v3.Password(
+        return _swift().v3.Password(
             auth_url=self.auth_address, username=username,
             password=self.key, project_name=project or None,
             user_domain_id=self.user_domain_id,
@@ -328,20 +316,54 @@ def read_references(path):
     return references
 
 
-class _Connection(swiftclient.Connection):
-    """swiftclient's connection, with the storage URL fixed by
-    swift_store_endpoint (or a multi-tenant location) when given."""
+# swiftclient and keystoneauth1 (with requests), imported on first use,
+# as the s3 driver does boto3: a process without a Swift store would
+# carry them for nothing (about 20 MiB).
+_clients = None
 
-    def __init__(self, storage_url=None, on_auth=None, **kwargs):
-        self.storage_url_override = storage_url
-        self.on_auth = on_auth
-        super().__init__(**kwargs)
 
-    def get_auth(self):
-        url, token = super().get_auth()
-        if self.on_auth is not None:
-            self.on_auth(url, token)
-        return self.storage_url_override or url, token
+def _swift():
+    """The client libraries: keystoneauth1's `session` and `v3`,
+    swiftclient's `ClientException`, `Connection` (ours), and
+    `network_errors`, what failing to reach Swift or Keystone raises."""
+    global _clients
+    if _clients is None:
+        from keystoneauth1 import exceptions as ks_exceptions
+        from keystoneauth1 import session as ks_session
+        from keystoneauth1.identity import v3
+        import requests
+        from swiftclient import client as swiftclient
+        from swiftclient import exceptions as swift_exceptions
+        import urllib3
+
+        # swiftclient logs every request and answer at INFO: only its
+        # warnings (oslo.log's default_log_levels still overrides this).
+        logging.getLogger('swiftclient').logger.setLevel('WARNING')
+
+        class Connection(swiftclient.Connection):
+            """swiftclient's connection, with the storage URL fixed by
+            swift_store_endpoint (or a multi-tenant location) when
+            given."""
+
+            def __init__(self, storage_url=None, on_auth=None, **kwargs):
+                self.storage_url_override = storage_url
+                self.on_auth = on_auth
+                super().__init__(**kwargs)
+
+            def get_auth(self):
+                url, token = super().get_auth()
+                if self.on_auth is not None:
+                    self.on_auth(url, token)
+                return self.storage_url_override or url, token
+
+        _clients = types.SimpleNamespace(
+            session=ks_session, v3=v3,
+            ClientException=swift_exceptions.ClientException,
+            Connection=Connection,
+            network_errors=(requests.RequestException,
+                            urllib3.exceptions.HTTPError, OSError,
+                            ks_exceptions.ClientException))
+    return _clients
 
 
 class _DataFailed(Exception):
@@ -476,7 +498,8 @@ class Store(driver.Store):
                 auth = reference.keystone_auth()
                 # Renewed this long before it expires.
                 auth.MIN_TOKEN_LIFE_SECONDS = self.expire_soon
-                session = ks_session.Session(auth=auth, verify=self.verify)
+                session = _swift().session.Session(auth=auth,
+                                                   verify=self.verify)
                 self._sessions[key] = session
         return session
 
@@ -492,13 +515,13 @@ class Store(driver.Store):
             key = reference.cache_key
             url, token = self._v1_tokens.get(key, (None, None))
             override = storage_url or self.endpoint
-            return _Connection(
+            return _swift().Connection(
                 override, authurl=reference.auth_address,
                 user=reference.user, key=reference.key, auth_version='1',
                 preauthurl=override or url, preauthtoken=token,
                 on_auth=lambda url, token: self._v1_tokens.__setitem__(
                     key, (url, token)), **common)
-        return _Connection(storage_url or self.endpoint,
+        return _swift().Connection(storage_url or self.endpoint,
                            session=self._session(reference),
                            os_options=dict(self.catalog_options), **common)
 
@@ -525,7 +548,7 @@ class Store(driver.Store):
                 'Multi-tenant Swift storage requires a context.')
         if storage_url is None:
             storage_url = self.endpoint or self._catalog_url(request)
-        return _Connection(storage_url, preauthurl=storage_url,
+        return _swift().Connection(storage_url, preauthurl=storage_url,
                            preauthtoken=token, retries=retries,
                            insecure=self.verify is False,
                            cacert=self.verify if isinstance(self.verify, str)
@@ -576,7 +599,7 @@ class Store(driver.Store):
         connection = self._connection_for(loc, retries)
         try:
             return operation(connection), connection
-        except swift_exceptions.ClientException as error:
+        except _swift().ClientException as error:
             connection.close()
             service = (self.references or {}).get(self.default_reference)
             if not (loc.user is None and loc.reference is None
@@ -667,7 +690,7 @@ class Store(driver.Store):
                     found += self._partials_in(connection, container)
             finally:
                 connection.close()
-        except _NETWORK_ERRORS + (swift_exceptions.ClientException,
+        except _swift().network_errors + (_swift().ClientException,
                                   exception.GlanceException) as error:
             LOG.warning('Could not list unfinished uploads in Swift store '
                         '%s: %s', self.backend_id, error)
@@ -684,7 +707,7 @@ class Store(driver.Store):
         try:
             _headers, objects = connection.get_container(
                 container, full_listing=True)
-        except swift_exceptions.ClientException as error:
+        except _swift().ClientException as error:
             if error.http_status == 404:
                 return []
             raise
@@ -713,7 +736,7 @@ class Store(driver.Store):
     def _manifest_prefix(connection, container, obj):
         try:
             headers = connection.head_object(container, obj)
-        except swift_exceptions.ClientException as error:
+        except _swift().ClientException as error:
             if error.http_status == 404:
                 return None
             raise
@@ -762,7 +785,7 @@ class Store(driver.Store):
         try:
             connection.head_container(container)
             return
-        except swift_exceptions.ClientException as error:
+        except _swift().ClientException as error:
             if error.http_status != 404:
                 raise
         if not (self.create_container or self.multi_tenant):
@@ -816,7 +839,7 @@ class Store(driver.Store):
             for name in names:
                 try:
                     connection.delete_object(container, name)
-                except swift_exceptions.ClientException as error:
+                except _swift().ClientException as error:
                     if error.http_status != 404:
                         LOG.warning('Could not remove segment %s/%s: %s',
                                     container, name, error)
@@ -864,7 +887,7 @@ class Store(driver.Store):
                     position += len(chunk)
                     yield chunk
                 return
-            except _NETWORK_ERRORS + (swift_exceptions.ClientException,) \
+            except _swift().network_errors + (_swift().ClientException,) \
                     as error:
                 if retries_left <= 0:
                     raise exception.StoreUnavailable(
@@ -911,7 +934,7 @@ class Store(driver.Store):
         container, obj = loc.container, loc.obj
         try:
             headers = connection.head_object(container, obj)
-        except swift_exceptions.ClientException as error:
+        except _swift().ClientException as error:
             if error.http_status != 404:
                 raise
             if _SEGMENT_SET.match(obj):
@@ -951,7 +974,7 @@ class Store(driver.Store):
             return
         try:
             connection.delete_container(container)
-        except swift_exceptions.ClientException as error:
+        except _swift().ClientException as error:
             # 403: the service's own sweeps may empty a user's container
             # (its ACLs) but not remove it.
             if error.http_status not in (403, 404, 409):
@@ -963,7 +986,7 @@ class Store(driver.Store):
         try:
             _headers, objects = connection.get_container(
                 container, prefix=prefix, full_listing=True)
-        except swift_exceptions.ClientException as error:
+        except _swift().ClientException as error:
             if error.http_status == 404:
                 return 0
             raise
@@ -975,7 +998,7 @@ class Store(driver.Store):
 def _delete_quietly(connection, container, obj):
     try:
         connection.delete_object(container, obj)
-    except swift_exceptions.ClientException as error:
+    except _swift().ClientException as error:
         if error.http_status != 404:
             raise
 
@@ -997,7 +1020,7 @@ def _total_size(headers):
 
 
 def _read_error(error, loc):
-    if isinstance(error, swift_exceptions.ClientException):
+    if isinstance(error, _swift().ClientException):
         if error.http_status == 404:
             return exception.ImageDataNotFound(
                 f'Swift could not find object {loc.obj}.')
@@ -1005,7 +1028,7 @@ def _read_error(error, loc):
             return exception.RangeNotSatisfiable()
         return exception.StoreUnavailable(
             f'Reading from Swift failed: {error}')
-    if isinstance(error, _NETWORK_ERRORS):
+    if isinstance(error, _swift().network_errors):
         return exception.StoreUnavailable(
             f'Reading from Swift failed: {error}')
     return error
@@ -1013,7 +1036,7 @@ def _read_error(error, loc):
 
 def _add_error(error):
     """The project's exception for one met while adding."""
-    if isinstance(error, swift_exceptions.ClientException):
+    if isinstance(error, _swift().ClientException):
         if error.http_status == 409:
             return exception.Duplicate(
                 'Swift already has an image at this location')
@@ -1024,7 +1047,7 @@ def _add_error(error):
         return exception.StoreError(
             'Failed to add object to Swift.\nGot error from Swift: '
             f'{error}.')
-    if isinstance(error, _NETWORK_ERRORS):
+    if isinstance(error, _swift().network_errors):
         return exception.StoreUnavailable(
             f'Failed to add object to Swift: {error}')
     return error
