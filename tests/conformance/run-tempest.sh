@@ -91,7 +91,11 @@ user_domain_name = Default
 project_domain_name = Default
 service_token_roles_required = True
 CONF
-  setsid "$GLANCE_API" --config-file "$conf" >"$STATE/glance-api-$port.out" 2>&1 &
+  # GLANCE_TEMPEST_EXTRA_CONFIG: a file read after this one, e.g. to make
+  # file1 and file2 stores of other types (its sections override these).
+  setsid "$GLANCE_API" --config-file "$conf" \
+    ${GLANCE_TEMPEST_EXTRA_CONFIG:+--config-file "$GLANCE_TEMPEST_EXTRA_CONFIG"} \
+    >"$STATE/glance-api-$port.out" 2>&1 &
   PIDS+=("$!")
 done
 for port in 9292 9293; do
