@@ -23,6 +23,7 @@ from glance.policies import tasks as task_policies
 from tests.helpers import UNKNOWN_ID
 from tests.helpers import WebServer
 from tests.helpers import assert_error
+from tests.helpers import qcow2_image
 from tests.helpers import wait_for
 
 TASKS = models.Task.__table__
@@ -38,7 +39,8 @@ DELETE_MESSAGE = ('This operation is currently not permitted on Glance '
 
 @pytest.fixture
 def source():
-    server = WebServer({'/image.raw': DATA}).start()
+    server = WebServer({'/image.raw': DATA,
+                        '/image.qcow2': qcow2_image(1024 * 1024)}).start()
     yield server
     server.stop()
 
@@ -169,12 +171,28 @@ def test_legacy_import_creates_an_active_image(tclient, source,
 
 
 def test_empty_properties_make_a_qcow2_bare_image(tclient, source):
-    task = tclient.post('/v2/tasks', import_body(source.url + '/image.raw',
-                                                 {})).json
+    # (qcow2 data: data that is not what its disk_format says is refused)
+    task = tclient.post('/v2/tasks', import_body(
+        source.url + '/image.qcow2', {})).json
     task = finished(tclient, task['id'])
+    assert task['status'] == 'success', task['message']
     image = tclient.get('/v2/images/' + task['result']['image_id']).json
     assert (image['disk_format'], image['container_format']) == (
         'qcow2', 'bare')
+
+
+def test_data_that_is_not_its_disk_format_fails_the_task(tclient, source,
+                                                         stored_files):
+    task = tclient.post('/v2/tasks', import_body(
+        source.url + '/image.raw', {'disk_format': 'qcow2',
+                                    'container_format': 'bare'})).json
+    task = finished(tclient, task['id'])
+
+    assert task['status'] == 'failure'
+    assert 'Image disk_format qcow2 does not match stream data raw' \
+        in task['message']
+    assert tclient.get('/v2/images').json['images'] == []
+    assert stored_files() == []
 
 
 def test_a_failed_fetch_fails_the_task_and_deletes_its_image(
