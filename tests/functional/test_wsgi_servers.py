@@ -50,6 +50,9 @@ SERVERS = {
         UWSGI, '--http-socket', '127.0.0.1:{port}',
         '--module', 'glance.wsgi.api:application', '--need-app',
         '--master', '--processes', '2', '--threads', '2', '--die-on-term',
+        # A worker still there 10 s after the stop is killed by the master
+        # (rarely one lingers; by default the master waits 60 s).
+        '--worker-reload-mercy', '10',
         # upstream's flags (they serve uwsgi's --http router)
         '--http-chunked-input', '--http-auto-chunked', '--http-raw-body',
         # --http-socket closes every connection after one answer: say so,
