@@ -21,6 +21,7 @@ import pytest
 import requests
 
 from tests.functional.daemon import GlanceApi
+from tests.functional.process import serving
 from tests.helpers import WebServer
 from tests.helpers import wait_for
 
@@ -33,14 +34,9 @@ CONFIG = ('[DEFAULT]\nupload_lease_time = 3\nupload_sweep_interval = 1\n'
 
 @pytest.fixture
 def api(tmp_path):
-    server = GlanceApi(tmp_path / 'glance-api', extra_config=CONFIG,
-                       workers=2)
-    server.start()
-    try:
+    with serving(GlanceApi(tmp_path / 'glance-api', extra_config=CONFIG,
+                           workers=2)) as server:
         yield server
-    finally:
-        server.stop()
-        print(f'--- log of glance-api:\n{server.log()}')
 
 
 class SlowHandler(http.server.BaseHTTPRequestHandler):

@@ -19,6 +19,7 @@ import requests
 
 from tests.functional import process
 from tests.functional.daemon import GlanceApi
+from tests.functional.process import serving
 from tests.helpers import create_image
 from tests.helpers import wait_for
 
@@ -33,14 +34,9 @@ SWEEP_CONFIG = ('[DEFAULT]\n'
 
 @pytest.fixture
 def api(tmp_path):
-    server = GlanceApi(tmp_path / 'glance-api', extra_config=SWEEP_CONFIG,
-                       workers=2)
-    server.start()
-    try:
+    with serving(GlanceApi(tmp_path / 'glance-api', extra_config=SWEEP_CONFIG,
+                           workers=2)) as server:
         yield server
-    finally:
-        server.stop()
-        print(f'--- log of glance-api:\n{server.log()}')
 
 
 def store_dir(api):
